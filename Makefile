@@ -1,0 +1,37 @@
+# deno-cni. The targets wrap deno tasks; Deno itself is installed into .tools/ on first use.
+DENO := $(shell scripts/ensure_deno.sh)
+CNI_PATH ?= /opt/cni/bin
+PLUGINS := $(shell sed -n 's/^  "\([a-z0-9_-]*\)": {$$/\1/p' plugins.json)
+
+.PHONY: all deno build bin test ok install clean demo bench
+
+all: bin
+
+deno:
+	@echo $(DENO)
+
+build:
+	$(DENO) task build
+
+bin:
+	$(DENO) task bin
+
+test:
+	$(DENO) task test
+
+ok:
+	$(DENO) task ok
+
+bench: bin
+	$(DENO) task bench
+
+# Copies each plugin into CNI_PATH atomically: a temporary file beside the target, then rename.
+install: bin
+	install -d "$(CNI_PATH)"
+	@for p in $(PLUGINS); do \
+	  install -m 0755 "bin/$$p" "$(CNI_PATH)/.$$p.tmp" && mv -f "$(CNI_PATH)/.$$p.tmp" "$(CNI_PATH)/$$p" \
+	    && echo "installed $(CNI_PATH)/$$p"; \
+	done
+
+clean:
+	rm -rf bin dist

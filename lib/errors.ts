@@ -1,0 +1,64 @@
+/**
+ * The spec's error codes (CNI spec §"Error"), plus the Go reference's 8 and 999.
+ * Codes 0-99 are reserved for the spec; plugins may use 100 and above.
+ */
+export const ErrorCode = {
+  unknown: 0,
+  incompatibleCniVersion: 1,
+  unsupportedField: 2,
+  unknownContainer: 3,
+  invalidEnvironmentVariables: 4,
+  ioFailure: 5,
+  decodingFailure: 6,
+  invalidNetworkConfig: 7,
+  invalidNetns: 8,
+  tryAgainLater: 11,
+  pluginNotAvailable: 50,
+  pluginNotAvailableLimitedConnectivity: 51,
+  internal: 999,
+} as const;
+
+/** The error object a plugin prints on stdout (spec §"Error"). */
+export interface ErrorObject {
+  code: number;
+  msg: string;
+  details?: string;
+}
+
+/** A CNI error: the only exception type the runner turns into an error object unchanged. */
+export class CniError extends Error {
+  readonly code: number;
+  readonly details: string;
+
+  constructor(code: number, msg: string, details = "") {
+    super(msg);
+    this.name = "CniError";
+    this.code = code;
+    this.details = details;
+  }
+
+  /** The wire form: `details` is left out when empty, as the Go reference does. */
+  toJSON(): ErrorObject {
+    return this.details === ""
+      ? { code: this.code, msg: this.message }
+      : { code: this.code, msg: this.message, details: this.details };
+  }
+
+  /** `msg`, or `msg; details`, like the Go reference's error string. */
+  override toString(): string {
+    return this.details === "" ? this.message : `${this.message}; ${this.details}`;
+  }
+}
+
+/**
+ * Turns anything thrown into a CniError: a CniError as it is (also when wrapped as an
+ * Error `cause`), anything else as code 999 with its message.
+ */
+export function toCniError(error: unknown): CniError {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; depth++) {
+    if (e instanceof CniError) return e;
+    e = e.cause;
+  }
+  const msg = error instanceof Error ? error.message : String(error);
+  return new CniError(ErrorCode.internal, msg);
+}

@@ -1,0 +1,31 @@
+/**
+ * deno-cni: write CNI plugins in TypeScript.
+ *
+ * @module
+ */
+export * from "./errors.ts";
+export * from "./version.ts";
+export * from "./types.ts";
+export * from "./ip.ts";
+export * from "./result.ts";
+export * from "./convert.ts";
+export * from "./print.ts";
+export * from "./config.ts";
+export * from "./env.ts";
+export * from "./container_ips.ts";
+export * from "./skel.ts";
+export * from "./runner.ts";
+export {
+  child,
+  DecodeError,
+  field,
+  type FieldPath,
+  isJsonObject,
+  type JsonObject,
+  optionalArray,
+  optionalBoolean,
+  optionalInteger,
+  optionalObject,
+  optionalString,
+  optionalStringList,
+} from "./_decode.ts";

@@ -1,0 +1,163 @@
+/**
+ * Builds the plugins of plugins.json.
+ *
+ *   bundle [names]   dist/<name>.js: each plugin bundled into one module
+ *   compile [names]  bin/<name>: `deno compile` of the bundle with the plugin's permissions
+ *   bin [names]      bin/<name>: the compiled binary when compile works, else a launcher script
+ *
+ * `deno compile` needs the denort runtime: DENORT_BIN names a local copy; without it, Deno
+ * downloads one, which fails offline with a one-line message.
+ */
+import {
+  bundlePath,
+  manifestEntry,
+  type PluginEntry,
+  readManifest,
+  ROOT,
+  runArgs,
+} from "./manifest.ts";
+
+const deno = Deno.execPath();
+
+async function run(args: string[], env: Record<string, string> = {}) {
+  const output = await new Deno.Command(deno, { args, env, stdout: "piped", stderr: "piped" })
+    .output();
+  const text = new TextDecoder().decode(output.stderr) + new TextDecoder().decode(output.stdout);
+  return { ok: output.success, text };
+}
+
+// deno-lint-ignore no-control-regex
+const stripColors = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "");
+
+async function bundle(plugin: PluginEntry): Promise<void> {
+  Deno.mkdirSync(`${ROOT}/dist`, { recursive: true });
+  const { ok, text } = await run([
+    "bundle",
+    "--quiet",
+    `--config=${ROOT}/deno.json`,
+    "-o",
+    bundlePath(plugin.name),
+    `${ROOT}/${plugin.entry}`,
+  ]);
+  if (!ok) throw new Error(`bundling ${plugin.name} failed:\n${stripColors(text)}`);
+}
+
+/** Why compiling failed, in one line. */
+function compileFailure(text: string): string {
+  const plain = stripColors(text);
+  if (Deno.env.get("DENORT_BIN")) {
+    return `deno compile failed with DENORT_BIN=${Deno.env.get("DENORT_BIN")}: ` +
+      (plain.split("\n").find((l) => l.includes("error")) ?? plain.split("\n")[0]);
+  }
+  if (/denort|dl\.deno\.land|error sending request|dns error/i.test(plain)) {
+    return "deno compile needs the denort runtime, which cannot be downloaded here: " +
+      "set DENORT_BIN to a denort binary of the same Deno version";
+  }
+  return `deno compile failed: ${plain.split("\n").find((l) => l.trim() !== "") ?? "no output"}`;
+}
+
+/** A compiled binary answers VERSION with JSON; the deno CLI used as DENORT_BIN does not. */
+async function answersVersion(path: string): Promise<boolean> {
+  try {
+    const output = await new Deno.Command(path, {
+      clearEnv: true,
+      env: { CNI_COMMAND: "VERSION" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+      signal: AbortSignal.timeout(10_000),
+    }).output();
+    return output.success && "supportedVersions" in
+        JSON.parse(new TextDecoder().decode(output.stdout));
+  } catch {
+    return false;
+  }
+}
+
+async function compile(plugin: PluginEntry): Promise<string | undefined> {
+  await bundle(plugin);
+  Deno.mkdirSync(`${ROOT}/bin`, { recursive: true });
+  const target = `${ROOT}/bin/${plugin.name}`;
+  const temporary = `${target}.compiling`;
+  const { ok, text } = await run([
+    "compile",
+    "--quiet",
+    "--no-config",
+    "--no-lock",
+    ...plugin.permissions,
+    "-o",
+    temporary,
+    bundlePath(plugin.name),
+  ]);
+  if (!ok) {
+    try {
+      Deno.removeSync(temporary);
+    } catch { /* compile left nothing behind */ }
+    return compileFailure(text);
+  }
+  if (!(await answersVersion(temporary))) {
+    Deno.removeSync(temporary);
+    return `the compiled ${plugin.name} does not run: DENORT_BIN must be a denort runtime, ` +
+      "not the deno CLI";
+  }
+  Deno.renameSync(temporary, target);
+  return undefined;
+}
+
+function shellQuote(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** A launcher that runs the bundle with the compiled binary's permissions. */
+function writeLauncher(plugin: PluginEntry): void {
+  const target = `${ROOT}/bin/${plugin.name}`;
+  const command = [deno, ...runArgs(plugin)].map(shellQuote).join(" ");
+  const script = `#!/bin/sh
+# ${plugin.name}: runs the bundle that \`deno compile\` would embed, with the same permissions.
+export DENO_NO_UPDATE_CHECK=1
+export DENO_DIR="\${DENO_DIR:-${ROOT}/.tools/deno-dir}"
+exec ${command} "$@"
+`;
+  Deno.mkdirSync(`${ROOT}/bin`, { recursive: true });
+  Deno.writeTextFileSync(`${target}.tmp`, script, { mode: 0o755 });
+  Deno.renameSync(`${target}.tmp`, target);
+}
+
+async function main(args: string[]): Promise<number> {
+  const [action, ...names] = args;
+  const plugins = names.length ? names.map(manifestEntry) : readManifest();
+  let status = 0;
+  for (const plugin of plugins) {
+    try {
+      if (action === "bundle") {
+        await bundle(plugin);
+      } else if (action === "compile") {
+        const failure = await compile(plugin);
+        if (failure !== undefined) {
+          console.error(`build: ${failure}`);
+          return 1;
+        }
+        console.error(`build: bin/${plugin.name} compiled`);
+      } else if (action === "bin") {
+        const failure = await compile(plugin);
+        if (failure === undefined) {
+          console.error(`bin: bin/${plugin.name} is the compiled binary`);
+        } else {
+          writeLauncher(plugin);
+          console.error(
+            `bin: bin/${plugin.name} is a launcher of dist/${plugin.name}.js (${failure})`,
+          );
+        }
+      } else {
+        console.error("usage: build.ts bundle|compile|bin [plugin...]");
+        return 2;
+      }
+    } catch (error) {
+      console.error(`build: ${error instanceof Error ? error.message : error}`);
+      status = 1;
+    }
+  }
+  return status;
+}
+
+Deno.exit(await main(Deno.args));
