@@ -22,6 +22,9 @@ test:
 ok:
 	$(DENO) task ok
 
+demo:
+	bash scripts/demo.sh
+
 bench: bin
 	$(DENO) task bench
 

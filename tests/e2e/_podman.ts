@@ -32,8 +32,18 @@ export const BUSYBOX_IMAGE = "localhost/dcni-busybox:latest";
  */
 export const CONTAINER_LIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"];
 
-/** podman's CNI backend always uses this libcni cache dir; it has no setting for it. */
-const PODMAN_CNI_CACHE = "/var/lib/cni";
+/**
+ * What podman writes outside its --root/--runroot/--tmpdir whatever the flags, parents first: the
+ * libcni cache of the CNI backend (entries go away with their containers) and the blob-info cache
+ * that `podman import` updates. {@link Podman.setup} removes those it created; `recursive` marks
+ * the ones whose content is only ours when they did not exist before.
+ */
+const HOST_PATHS = [
+  { path: "/var/lib/cni", recursive: false },
+  { path: "/var/lib/cni/results", recursive: false },
+  { path: "/var/lib/containers", recursive: false },
+  { path: "/var/lib/containers/cache", recursive: true },
+];
 
 function exists(path: string): boolean {
   try {
@@ -101,14 +111,28 @@ export class Podman {
   static async setup(): Promise<Podman> {
     const cleanup = new Cleanup();
     try {
-      // podman creates the libcni cache dir on first use; remove it again if it was not there.
-      if (!exists(PODMAN_CNI_CACHE)) cleanup.defer(removeIfEmpty);
+      for (const { path, recursive } of HOST_PATHS) {
+        if (!exists(path)) cleanup.defer(() => removeQuietly(path, recursive));
+      }
       const dir = await makeTempDir(cleanup, "dcni-podman-");
       const podman = new Podman(dir, cleanup);
       cleanup.defer(() => podman.#unmountAll());
       await Deno.mkdir(`${dir}/scratch`);
       await Deno.mkdir(`${dir}/conf`);
-      await runOk(["tar", "-C", await busyboxRootfs(dir), "-cf", `${dir}/rootfs.tar`, "."]);
+      // A byte-identical tarball every time, so the shared blob-info cache sees the same layer.
+      await runOk([
+        "tar",
+        "--sort=name",
+        "--mtime=@0",
+        "--owner=0",
+        "--group=0",
+        "--numeric-owner",
+        "-C",
+        await busyboxRootfs(dir),
+        "-cf",
+        `${dir}/rootfs.tar`,
+        ".",
+      ]);
       await podman.podman(["import", "--quiet", `${dir}/rootfs.tar`, BUSYBOX_IMAGE]).then(ok);
       return podman;
     } catch (error) {
@@ -267,13 +291,11 @@ async function busyboxRootfs(dir: string): Promise<string> {
   return rootfs;
 }
 
-/** Removes podman's libcni cache dir and its results dir, but only while they are empty. */
-async function removeIfEmpty(): Promise<void> {
-  for (const dir of [`${PODMAN_CNI_CACHE}/results`, PODMAN_CNI_CACHE]) {
-    try {
-      await Deno.remove(dir);
-    } catch {
-      return; // not empty, or already gone: leave it
-    }
+/** Removes a path; one that is not empty (when not recursive) or already gone is left alone. */
+async function removeQuietly(path: string, recursive: boolean): Promise<void> {
+  try {
+    await Deno.remove(path, { recursive });
+  } catch {
+    // not empty, or already gone
   }
 }

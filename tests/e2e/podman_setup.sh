@@ -24,10 +24,15 @@
 #   not permitted".
 # - stdin from /dev/null and no -t: works without a TTY.
 #
-# Left on the host: podman 4.3's CNI backend always uses /var/lib/cni as the libcni cache (there is
-# no setting); entries are removed again on container removal, and this script removes the
-# directory if it created it and left it empty. The bridge plugin with isGateway switches on
-# net.ipv4.ip_forward; the script restores the previous value.
+# Written outside the temp dir whatever the flags, and how it is undone:
+# - /var/lib/cni/results: podman 4.3's CNI backend always uses /var/lib/cni as the libcni cache
+#   (no setting); entries go away with their containers, the dirs if this script created them.
+# - /var/lib/containers/cache/blob-info-cache-v1.boltdb: `podman import` records the layer there
+#   (libimage ignores --root for it). The tarball is byte-identical on every run (sorted, mtime 0,
+#   uid 0), so the cache never grows; the dir is removed if this script created it.
+# - net.ipv4.ip_forward: the bridge plugin with isGateway switches it on; it is restored.
+# Alternative with no image at all: `podman run --rootfs <dir>` (tested, same CNI path, skips the
+# import and its cache write).
 set -euo pipefail
 
 fail() { echo "podman_setup: $*" >&2; exit 1; }
@@ -47,9 +52,18 @@ done
 work=$(mktemp -d /tmp/dcni-podman.XXXXXX)
 bridge=dcni-br$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')
 network=dcni-demo
-subnet_prefix=10.$((200 + RANDOM % 55)).$((RANDOM % 256))
+# A random 10.200-254.x.0/24 that no host route or address uses yet.
+for _ in $(seq 50); do
+  subnet_prefix=10.$((200 + RANDOM % 55)).$((RANDOM % 256))
+  in_use=$(ip -4 route show table all; ip -4 -o addr)
+  grep -qF "$subnet_prefix." <<<"$in_use" || break
+done
 ip_forward=$(sysctl -n net.ipv4.ip_forward)
-cni_cache_existed=$([ -d /var/lib/cni ] && echo yes || echo no)
+# Host dirs podman may create outside the temp dir, parents first; see the header.
+created=()
+for dir in /var/lib/cni /var/lib/cni/results /var/lib/containers /var/lib/containers/cache; do
+  [ -e "$dir" ] || created+=("$dir")
+done
 
 export CONTAINERS_CONF=$work/containers.conf
 export TMPDIR=$work/scratch
@@ -65,10 +79,16 @@ cleanup() {
   # Overlay mounts should be gone after `rm`; never delete through a live mount.
   grep -o " $work/[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l
   rm -rf "$work"
-  if [ "$cni_cache_existed" = no ]; then rmdir /var/lib/cni/results /var/lib/cni 2>/dev/null; fi
+  for ((i = ${#created[@]} - 1; i >= 0; i--)); do
+    case ${created[i]} in
+      /var/lib/containers/cache) rm -rf "${created[i]}" ;; # holds only what this run wrote
+      *) rmdir "${created[i]}" 2>/dev/null ;;               # only if nothing else is in it
+    esac
+  done
   return 0
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 mkdir -p "$work/rootfs/bin" "$work/net.d" "$work/host-local" "$TMPDIR"
 
@@ -77,7 +97,8 @@ cp "$busybox" "$work/rootfs/bin/busybox"
 for applet in $("$busybox" --list); do
   [ "$applet" = busybox ] || ln -s busybox "$work/rootfs/bin/$applet"
 done
-tar -C "$work/rootfs" -cf "$work/rootfs.tar" .
+tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
+  -C "$work/rootfs" -cf "$work/rootfs.tar" .
 
 cat >"$CONTAINERS_CONF" <<EOF
 [network]
