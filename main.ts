@@ -43,10 +43,15 @@ export function parseSampleConfig(invocation: Invocation): SampleConf {
     const runtimeConfig = optionalObject(
       field(base.raw, "runtimeConfig"),
       child(at, "runtimeConfig"),
-      "struct { SampleConfig map[string]interface {} }",
+      'struct { SampleConfig map[string]interface {} "json:\\"sample\\"" }',
     );
+    // Go names the innermost struct in the error, here an anonymous one: ".runtimeConfig.sample".
     const runtimeSample = runtimeConfig &&
-      optionalObject(field(runtimeConfig, "sample"), child(at, "runtimeConfig.sample"), "map");
+      optionalObject(
+        field(runtimeConfig, "sample"),
+        child(at, "runtimeConfig.sample", ""),
+        "map[string]interface {}",
+      );
     conf = {
       ...base,
       anotherAwesomeArg:

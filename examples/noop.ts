@@ -1,15 +1,15 @@
 /**
  * The noop plugin: ADD returns an empty result in the configuration's version; every other verb
- * succeeds. A whole plugin in a few lines.
+ * succeeds. A whole plugin in a few lines, written with `definePlugin`.
  */
-import { ALL_VERSIONS, emptyResult, runPlugin } from "../lib/mod.ts";
+import { definePlugin, emptyResult, runPlugin } from "../lib/mod.ts";
 
-export const noopPlugin = {
+export const noopPlugin = definePlugin({
+  name: "noop",
   about: "CNI noop plugin (deno-cni)",
-  versions: ALL_VERSIONS,
-  add: ({ configVersion }: { configVersion: string }) => emptyResult(configVersion),
+  add: ({ configVersion }) => emptyResult(configVersion),
   check: () => {},
   del: () => {},
-};
+});
 
 if (import.meta.main) await runPlugin(noopPlugin);

@@ -43,14 +43,32 @@ export function typeMismatch(value: unknown, at: FieldPath, goType: string): Dec
   );
 }
 
+/**
+ * A key folded as Go matches JSON keys to field names: ASCII case is ignored, and the two non-ASCII
+ * letters that fold to ASCII ones, U+017F "ſ" (s) and U+212A "K" (k), count as those.
+ */
+function foldKey(key: string): string {
+  return key.toLowerCase().replaceAll("\u017f", "s");
+}
+
 /** The value of `key` in `object`, matched case-insensitively; the last matching key wins. */
 export function field(object: JsonObject, key: string): unknown {
-  const folded = key.toLowerCase();
+  const folded = foldKey(key);
   let found: unknown;
   for (const k in object) {
-    if (k === key || k.toLowerCase() === folded) found = object[k];
+    if (k === key || foldKey(k) === folded) found = object[k];
   }
   return found;
+}
+
+/**
+ * `field` for many keys of one object: the object's keys are folded once, so that a lookup costs
+ * one fold instead of one per key. `fieldsOf(object)(key)` is `field(object, key)`.
+ */
+export function fieldsOf(object: JsonObject): (key: string) => unknown {
+  const byFoldedKey = new Map<string, unknown>();
+  for (const k in object) byFoldedKey.set(foldKey(k), object[k]);
+  return (key) => byFoldedKey.get(foldKey(key));
 }
 
 /** The child path of a field. */

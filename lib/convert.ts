@@ -3,6 +3,7 @@
  * reference does (spec §"Version considerations"; reference notes V1-V5).
  */
 import { cidrIsIpv4 } from "./ip.ts";
+import { resultFamily } from "./result.ts";
 import { familyOf, isSpecVersion, type ResultFamily } from "./version.ts";
 import type {
   AnyResult,
@@ -124,17 +125,16 @@ function sameFamily<T extends AnyResult>(from: T, cniVersion: string): T {
 
 /**
  * Converts a result to another spec version. A target of "" means 0.1.0; a result with an empty
- * `cniVersion` counts as the newest version of its family.
+ * `cniVersion` counts as the newest version of its family (see resultFamily).
  *
  * @throws {Error} "no converter for CNI result version X to Y" for versions this library does not
  * speak, and "cannot convert: no valid IP addresses" when a 0.1.0/0.2.0 target would hold no IP
  */
 export function convertResult(result: AnyResult, toVersion: string): AnyResult {
   const target = toVersion === "" ? "0.1.0" : toVersion;
-  const fromFamily = familyOf(result.cniVersion);
-  const from = result.cniVersion === "" && fromFamily
-    ? NEWEST_IN_FAMILY[fromFamily]
-    : result.cniVersion;
+  const unversioned = result.cniVersion === "";
+  const fromFamily = unversioned ? resultFamily(result) : familyOf(result.cniVersion);
+  const from = unversioned && fromFamily ? NEWEST_IN_FAMILY[fromFamily] : result.cniVersion;
   if (from === target) return sameFamily(result, target);
   const toFamily = familyOf(target);
   if (!isSpecVersion(from) || !isSpecVersion(target) || !fromFamily || !toFamily) {

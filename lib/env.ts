@@ -1,6 +1,7 @@
 /**
  * The CNI_* environment (spec §"Parameters"), read and validated as the Go skel does.
  */
+import { goQuote, goQuoteList } from "./_go_quote.ts";
 import { isValidName } from "./config.ts";
 import { CniError, ErrorCode } from "./errors.ts";
 import { parseCidr, parseIp } from "./ip.ts";
@@ -95,7 +96,8 @@ export function validateInterfaceName(name: string): void {
 /**
  * Reads the CNI_* variables for a verb (Go skel's environment walk): container ID and interface
  * name are validated for ADD, CHECK and DEL, and every missing required variable is reported in
- * one error. An empty variable counts as missing.
+ * one error. An empty variable counts as missing. Variables a verb does not use are passed on
+ * unchecked, as the reference does.
  *
  * @throws {CniError} code 4
  */
@@ -105,7 +107,7 @@ export function readCmdArgs(verb: Verb, getenv: (name: string) => string | undef
   const validates = verb === "ADD" || verb === "CHECK" || verb === "DEL";
   for (const name of CNI_VARIABLES.slice(1)) {
     const requirement = REQUIREMENTS[verb][name] ?? "unused";
-    const value = requirement === "unused" ? "" : getenv(name) ?? "";
+    const value = getenv(name) ?? "";
     values[name] = value;
     if (value === "") {
       if (requirement === "required") missing.push(name);
@@ -163,7 +165,7 @@ function parseArgValue(kind: CniArgKind, value: string, pair: string): string | 
   const fail = (why: string) =>
     new CniError(
       ErrorCode.invalidEnvironmentVariables,
-      `ARGS: error parsing value of pair ${JSON.stringify(pair)}: ${why}`,
+      `ARGS: error parsing value of pair ${goQuote(pair)}: ${why}`,
     );
   if (kind === "boolean") {
     const lower = value.toLowerCase();
@@ -171,7 +173,8 @@ function parseArgValue(kind: CniArgKind, value: string, pair: string): string | 
     if (lower === "0" || lower === "false") return false;
     throw fail(`boolean unmarshal error: invalid input ${lower}`);
   }
-  if (kind === "ip" && parseIp(value) === undefined && parseCidr(value) === undefined) {
+  // Go's net.IP reads "" as no address.
+  if (kind === "ip" && value !== "" && parseIp(value) === undefined && parseCidr(value) === undefined) {
     throw fail(`invalid IP address: ${value}`);
   }
   return value;
@@ -196,7 +199,7 @@ export function parseCniArgs(
     if (parts.length !== 2) {
       throw new CniError(
         ErrorCode.invalidEnvironmentVariables,
-        `ARGS: invalid pair ${JSON.stringify(pair)}`,
+        `ARGS: invalid pair ${goQuote(pair)}`,
       );
     }
     const [key, value] = parts as [string, string];
@@ -207,7 +210,7 @@ export function parseCniArgs(
   if (parsed.unknown.length > 0 && parsed.values.IgnoreUnknown !== true) {
     throw new CniError(
       ErrorCode.invalidEnvironmentVariables,
-      `ARGS: unknown args [${parsed.unknown.map((p) => JSON.stringify(p)).join(" ")}]`,
+      `ARGS: unknown args ${goQuoteList(parsed.unknown)}`,
     );
   }
   return parsed;

@@ -52,12 +52,13 @@ export class CniError extends Error {
 
 /**
  * Turns anything thrown into a CniError: a CniError as it is (also when wrapped as an
- * Error `cause`), anything else as code 999 with its message.
+ * Error `cause`, at any depth, like Go's `errors.As`), anything else as code 999 with its message.
  */
 export function toCniError(error: unknown): CniError {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; depth++) {
+  const seen = new Set<unknown>();
+  for (let e: unknown = error; e instanceof Error && !seen.has(e); e = e.cause) {
     if (e instanceof CniError) return e;
-    e = e.cause;
+    seen.add(e);
   }
   const msg = error instanceof Error ? error.message : String(error);
   return new CniError(ErrorCode.internal, msg);

@@ -3,6 +3,7 @@
  * no zones), canonical printing (IPv6 compressed per RFC 5952, IPv4-mapped IPv6 as IPv4) and host
  * bits kept in CIDRs.
  */
+import { cidrText, ipText, isIpv4CidrText, isV4Mapped, readCidr, readIp } from "./_ip_text.ts";
 
 /** A parsed address: 16 bytes, IPv4 held as IPv4-mapped IPv6. */
 export interface IpAddress {
@@ -17,86 +18,20 @@ export interface IpCidr {
   readonly bits: 32 | 128;
 }
 
-const V4_MAPPED_PREFIX = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
-
-function parseIpv4Bytes(text: string): number[] | undefined {
-  const fields = text.split(".");
-  if (fields.length !== 4) return undefined;
-  const bytes: number[] = [];
-  for (const field of fields) {
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(field)) return undefined;
-    const value = Number(field);
-    if (value > 255) return undefined;
-    bytes.push(value);
-  }
-  return bytes;
-}
-
-function parseIpv6Bytes(text: string): number[] | undefined {
-  const halves = text.split("::");
-  if (halves.length > 2) return undefined;
-  const groupsOf = (part: string): number[] | undefined => {
-    if (part === "") return [];
-    const bytes: number[] = [];
-    const groups = part.split(":");
-    for (const [i, group] of groups.entries()) {
-      if (i === groups.length - 1 && group.includes(".")) {
-        const v4 = parseIpv4Bytes(group);
-        if (v4 === undefined) return undefined;
-        bytes.push(...v4);
-      } else {
-        if (!/^[0-9a-fA-F]{1,4}$/.test(group)) return undefined;
-        const value = parseInt(group, 16);
-        bytes.push(value >> 8, value & 0xff);
-      }
-    }
-    return bytes;
-  };
-  // An embedded IPv4 address may only end the address.
-  if (halves.length === 2 && halves[0]!.includes(".")) return undefined;
-  const head = groupsOf(halves[0]!);
-  if (head === undefined) return undefined;
-  if (halves.length === 1) return head.length === 16 ? head : undefined;
-  const tail = groupsOf(halves[1]!);
-  if (tail === undefined) return undefined;
-  const missing = 16 - head.length - tail.length;
-  // "::" stands for at least one zero group.
-  if (missing < 2) return undefined;
-  return [...head, ...new Array<number>(missing).fill(0), ...tail];
-}
-
 /** Parses an IPv4 or IPv6 address (no zone), or returns undefined. */
 export function parseIp(text: string): IpAddress | undefined {
-  if (text.includes(":")) {
-    const bytes = parseIpv6Bytes(text);
-    return bytes && { bytes: Uint8Array.from(bytes) };
-  }
-  const v4 = parseIpv4Bytes(text);
-  return v4 && { bytes: Uint8Array.from([...V4_MAPPED_PREFIX, ...v4]) };
+  const bytes = new Uint8Array(16);
+  return readIp(text, bytes) ? { bytes } : undefined;
 }
 
 /** True for IPv4 addresses and IPv4-mapped IPv6 addresses (Go's `To4() != nil`). */
 export function isIpv4(address: IpAddress): boolean {
-  return V4_MAPPED_PREFIX.every((byte, i) => address.bytes[i] === byte);
+  return isV4Mapped(address.bytes);
 }
 
 /** Formats an address as Go does: dotted IPv4 (also for IPv4-mapped), else compressed IPv6. */
 export function formatIp(address: IpAddress): string {
-  const b = address.bytes;
-  if (isIpv4(address)) return `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
-  const groups = Array.from({ length: 8 }, (_, i) => (b[2 * i]! << 8) | b[2 * i + 1]!);
-  // The longest run of two or more zero groups (the first one on a tie) becomes "::".
-  let runStart = -1;
-  let runLength = 1;
-  for (let i = 0; i < 8;) {
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > runLength) [runStart, runLength] = [i, j - i];
-    i = j === i ? i + 1 : j;
-  }
-  const hex = (from: number, to: number) =>
-    groups.slice(from, to).map((g) => g.toString(16)).join(":");
-  return runStart < 0 ? hex(0, 8) : `${hex(0, runStart)}::${hex(runStart + runLength, 8)}`;
+  return ipText(address.bytes);
 }
 
 /**
@@ -104,16 +39,11 @@ export function formatIp(address: IpAddress): string {
  * to 32; IPv6, including IPv4-mapped IPv6, up to 128.
  */
 export function parseCidr(text: string): IpCidr | undefined {
-  const slash = text.indexOf("/");
-  if (slash < 0) return undefined;
-  const addressText = text.slice(0, slash);
-  const prefixText = text.slice(slash + 1);
-  const address = parseIp(addressText);
-  if (address === undefined || !/^[0-9]+$/.test(prefixText)) return undefined;
-  const bits = addressText.includes(":") ? 128 : 32;
-  const prefixLength = Number(prefixText);
-  if (prefixLength > bits) return undefined;
-  return { address, prefixLength, bits };
+  const bytes = new Uint8Array(16);
+  const prefixLength = readCidr(text, bytes);
+  if (prefixLength < 0) return undefined;
+  const bits = text.lastIndexOf(":", text.indexOf("/")) >= 0 ? 128 : 32;
+  return { address: { bytes }, prefixLength, bits };
 }
 
 /**
@@ -121,10 +51,7 @@ export function parseCidr(text: string): IpCidr | undefined {
  * reduced by 96 (never below 0).
  */
 export function formatCidr(cidr: IpCidr): string {
-  const prefix = cidr.bits === 128 && isIpv4(cidr.address)
-    ? Math.max(0, cidr.prefixLength - 96)
-    : cidr.prefixLength;
-  return `${formatIp(cidr.address)}/${prefix}`;
+  return cidrText(cidr.address.bytes, cidr.prefixLength, cidr.bits);
 }
 
 /** True when `address` lies inside `cidr`. */
@@ -140,6 +67,5 @@ export function cidrContains(cidr: IpCidr, address: IpAddress): boolean {
 
 /** True when `text` is a CIDR whose address is IPv4 or IPv4-mapped (so "<nil>" is not). */
 export function cidrIsIpv4(text: string): boolean {
-  const cidr = parseCidr(text);
-  return cidr !== undefined && isIpv4(cidr.address);
+  return isIpv4CidrText(text);
 }

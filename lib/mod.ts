@@ -15,6 +15,12 @@ export * from "./env.ts";
 export * from "./container_ips.ts";
 export * from "./skel.ts";
 export * from "./runner.ts";
+export * from "./plugin.ts";
+export * from "./config_error.ts";
+export * from "./config_reader.ts";
+export * from "./build.ts";
+export * from "./log.ts";
+export * from "./delegate.ts";
 export {
   child,
   DecodeError,

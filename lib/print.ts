@@ -19,14 +19,19 @@ function escapeLikeGo(json: string): string {
   return json.replace(/[<>&\u2028\u2029]/g, (c) => GO_ESCAPES[c]!);
 }
 
+/** Go strings are UTF-8, so a lone surrogate (a JSON escape like "\ud800") arrives as U+FFFD. */
+function wellFormed(_key: string, value: unknown): unknown {
+  return typeof value === "string" ? value.toWellFormed() : value;
+}
+
 /** Go's `json.MarshalIndent(value, "", "    ")`, keeping the key order of `value`. */
 export function marshalIndent(value: unknown): string {
-  return escapeLikeGo(JSON.stringify(value, null, 4));
+  return escapeLikeGo(JSON.stringify(value, wellFormed, 4));
 }
 
 /** Go's compact `json.Marshal(value)`, keeping the key order of `value`. */
 export function marshalCompact(value: unknown): string {
-  return escapeLikeGo(JSON.stringify(value));
+  return escapeLikeGo(JSON.stringify(value, wellFormed));
 }
 
 /** A copy of `value` with the keys of every object sorted by byte order. */
@@ -84,16 +89,22 @@ function wireList<T extends object>(
   return list?.length ? list.map((item) => omitEmpty(pick(item, keys), keep)) : undefined;
 }
 
-/** The result as Go prints it: plain objects in the family's key order, empty members left out. */
+/**
+ * The result as Go prints it: plain objects in the family's key order, empty members left out
+ * (an empty `cniVersion` too).
+ */
 export function resultToWire(result: AnyResult): Record<string, unknown> {
   switch (resultFamily(result)) {
     case "020": {
       const r = result as import("./types.ts").Result020;
       const ipConfig = (ip: typeof r.ip4) =>
         ip &&
-        omitEmpty({ ip: ip.ip, gateway: ip.gateway, routes: wireRoutes(ip.routes) }, ["ip"]);
+        omitEmpty(
+          pick({ ...ip, routes: wireRoutes(ip.routes) }, ["ip", "gateway", "routes"]),
+          ["ip"],
+        );
       return pick({
-        cniVersion: r.cniVersion,
+        cniVersion: r.cniVersion || undefined,
         ip4: ipConfig(r.ip4),
         ip6: ipConfig(r.ip6),
         dns: wireDns(r.dns),
@@ -102,7 +113,7 @@ export function resultToWire(result: AnyResult): Record<string, unknown> {
     case "040": {
       const r = result as import("./types.ts").Result040;
       return pick({
-        cniVersion: r.cniVersion,
+        cniVersion: r.cniVersion || undefined,
         interfaces: wireList(r.interfaces, ["name", "mac", "sandbox"], ["name"]),
         ips: wireList(
           r.ips,
@@ -117,7 +128,7 @@ export function resultToWire(result: AnyResult): Record<string, unknown> {
       const r = result as import("./types.ts").Result100;
       const dns = wireDns(r.dns);
       return sortKeysDeep(pick({
-        cniVersion: r.cniVersion,
+        cniVersion: r.cniVersion || undefined,
         interfaces: wireList(
           r.interfaces,
           ["name", "mac", "mtu", "sandbox", "socketPath", "pciID"],

@@ -7,6 +7,7 @@ import {
   DecodeError,
   field,
   type FieldPath,
+  fieldsOf,
   isJsonObject,
   type JsonObject,
   optionalArray,
@@ -16,7 +17,8 @@ import {
   optionalStringList,
   typeMismatch,
 } from "./_decode.ts";
-import { formatCidr, formatIp, parseCidr, parseIp } from "./ip.ts";
+import { goQuote } from "./_go_quote.ts";
+import { canonicalCidr, canonicalIp } from "./_ip_text.ts";
 import { familyOf, familyVersions, type ResultFamily } from "./version.ts";
 import type {
   AnyResult,
@@ -42,9 +44,9 @@ function decodeCidr(value: unknown): string {
     throw typeMismatch(value, { struct: "", path: "" }, "string");
   }
   const text = value ?? "";
-  const cidr = parseCidr(text);
+  const cidr = canonicalCidr(text);
   if (cidr === undefined) throw new DecodeError(`invalid CIDR address: ${text}`);
-  return formatCidr(cidr);
+  return cidr;
 }
 
 /** An IP member ("gateway", "gw"): canonical text, or undefined when absent, null or "". */
@@ -52,9 +54,9 @@ function decodeIp(value: unknown, at: FieldPath): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== "string") throw typeMismatch(value, at, "net.IP");
   if (value === "") return undefined;
-  const ip = parseIp(value);
+  const ip = canonicalIp(value);
   if (ip === undefined) throw new DecodeError(`invalid IP address: ${value}`);
-  return formatIp(ip);
+  return ip;
 }
 
 /** Sets `target[key]` only when `value` is worth printing (Go's omitempty). */
@@ -75,26 +77,47 @@ function objectsOf(
   at: FieldPath,
   goType: string,
 ): JsonObject[] | undefined {
-  return optionalArray(field(raw, key), child(at, key), goType)
+  const itemAt = child(at, key);
+  const itemType = goType.slice(2);
+  return optionalArray(field(raw, key), itemAt, goType)
     ?.filter((item) => item !== null)
-    .map((item) => optionalObject(item, child(at, key), goType.slice(2))!);
+    .map((item) => optionalObject(item, itemAt, itemType)!);
+}
+
+/** Where the members of a route sit, for error messages. */
+function routePaths() {
+  const at = { struct: "route", path: "" };
+  return {
+    gw: child(at, "gw"),
+    mtu: child(at, "mtu"),
+    advmss: child(at, "advmss"),
+    priority: child(at, "priority"),
+    table: child(at, "table"),
+    scope: child(at, "scope"),
+  };
+}
+
+function decodeRouteAt(raw: JsonObject, paths: ReturnType<typeof routePaths>): Route {
+  const f = fieldsOf(raw);
+  const route: Route = { dst: decodeCidr(f("dst")) };
+  put(route, "gw", decodeIp(f("gw"), paths.gw));
+  put(route, "mtu", optionalInteger(f("mtu"), paths.mtu));
+  put(route, "advmss", optionalInteger(f("advmss"), paths.advmss));
+  put(route, "priority", optionalInteger(f("priority"), paths.priority));
+  putPresent(route, "table", optionalInteger(f("table"), paths.table));
+  putPresent(route, "scope", optionalInteger(f("scope"), paths.scope));
+  return route;
 }
 
 /** Decodes one route. */
 export function decodeRoute(raw: JsonObject): Route {
-  const at = { struct: "route", path: "" };
-  const route: Route = { dst: decodeCidr(field(raw, "dst")) };
-  put(route, "gw", decodeIp(field(raw, "gw"), child(at, "gw")));
-  put(route, "mtu", optionalInteger(field(raw, "mtu"), child(at, "mtu")));
-  put(route, "advmss", optionalInteger(field(raw, "advmss"), child(at, "advmss")));
-  put(route, "priority", optionalInteger(field(raw, "priority"), child(at, "priority")));
-  putPresent(route, "table", optionalInteger(field(raw, "table"), child(at, "table")));
-  putPresent(route, "scope", optionalInteger(field(raw, "scope"), child(at, "scope")));
-  return route;
+  return decodeRouteAt(raw, routePaths());
 }
 
 function decodeRoutes(raw: JsonObject, at: FieldPath): Route[] | undefined {
-  const routes = objectsOf(raw, "routes", at, "[]*types.Route")?.map(decodeRoute);
+  const paths = routePaths();
+  const routes = objectsOf(raw, "routes", at, "[]*types.Route")
+    ?.map((item) => decodeRouteAt(item, paths));
   return routes?.length ? routes : undefined;
 }
 
@@ -176,24 +199,34 @@ function decodeResult100(raw: JsonObject): Result100 {
   const result: Result100 = {
     cniVersion: optionalString(field(raw, "cniVersion"), child(at, "cniVersion")) ?? "",
   };
+  const ifAt = { struct: "Interface", path: "interfaces" };
+  const ifPaths = {
+    name: child(ifAt, "name"),
+    mac: child(ifAt, "mac"),
+    mtu: child(ifAt, "mtu"),
+    sandbox: child(ifAt, "sandbox"),
+    socketPath: child(ifAt, "socketPath"),
+    pciID: child(ifAt, "pciID"),
+  };
   const interfaces = objectsOf(raw, "interfaces", at, "[]*types100.Interface")?.map((item) => {
-    const ifAt = { struct: "Interface", path: "interfaces" };
-    const iface: Interface100 = {
-      name: optionalString(field(item, "name"), child(ifAt, "name")) ?? "",
-    };
-    put(iface, "mac", optionalString(field(item, "mac"), child(ifAt, "mac")));
-    put(iface, "mtu", optionalInteger(field(item, "mtu"), child(ifAt, "mtu")));
-    put(iface, "sandbox", optionalString(field(item, "sandbox"), child(ifAt, "sandbox")));
-    put(iface, "socketPath", optionalString(field(item, "socketPath"), child(ifAt, "socketPath")));
-    put(iface, "pciID", optionalString(field(item, "pciID"), child(ifAt, "pciID")));
+    const f = fieldsOf(item);
+    const iface: Interface100 = { name: optionalString(f("name"), ifPaths.name) ?? "" };
+    put(iface, "mac", optionalString(f("mac"), ifPaths.mac));
+    put(iface, "mtu", optionalInteger(f("mtu"), ifPaths.mtu));
+    put(iface, "sandbox", optionalString(f("sandbox"), ifPaths.sandbox));
+    put(iface, "socketPath", optionalString(f("socketPath"), ifPaths.socketPath));
+    put(iface, "pciID", optionalString(f("pciID"), ifPaths.pciID));
     return iface;
   });
   put(result, "interfaces", interfaces);
+  const ipAt = { struct: "ipConfig", path: "" };
+  const gatewayAt = child(ipAt, "gateway");
+  const interfaceAt = child(ipAt, "interface");
   const ips = objectsOf(raw, "ips", at, "[]*types100.IPConfig")?.map((item) => {
-    const ipAt = { struct: "ipConfig", path: "" };
-    const ip: IpConfig100 = { address: decodeCidr(field(item, "address")) };
-    put(ip, "gateway", decodeIp(field(item, "gateway"), child(ipAt, "gateway")));
-    putPresent(ip, "interface", decodeInterfaceIndex(item, ipAt));
+    const f = fieldsOf(item);
+    const ip: IpConfig100 = { address: decodeCidr(f("address")) };
+    put(ip, "gateway", decodeIp(f("gateway"), gatewayAt));
+    putPresent(ip, "interface", optionalInteger(f("interface"), interfaceAt));
     return ip;
   });
   put(result, "ips", ips);
@@ -218,25 +251,40 @@ const DECODERS: Readonly<Record<ResultFamily, (raw: JsonObject) => AnyResult>> =
 export function decodeResult(version: string, raw: unknown): AnyResult {
   const family = familyOf(version);
   if (family === undefined) {
-    throw new DecodeError(`unsupported CNI result version ${JSON.stringify(version)}`);
+    throw new DecodeError(`unsupported CNI result version ${goQuote(version)}`);
   }
-  if (!isJsonObject(raw)) throw typeMismatch(raw, { struct: "", path: "" }, "Result");
+  if (!isJsonObject(raw)) {
+    throw typeMismatch(raw, { struct: "", path: "" }, `types${family}.Result`);
+  }
   const result = DECODERS[family](raw);
   const accepted = familyVersions(family);
   if (!accepted.includes(result.cniVersion)) {
     throw new DecodeError(
       `result type supports [${accepted.join(" ")}] but unmarshalled CNIVersion is ` +
-        JSON.stringify(result.cniVersion),
+        goQuote(result.cniVersion),
     );
   }
+  // A 0.1.0/0.2.0 result without a version is a 0.1.0 one (Go's types020.NewResult).
+  if (result.cniVersion === "") result.cniVersion = "0.1.0";
   return result;
 }
 
-/** The family a result belongs to, by its `cniVersion`. */
+/**
+ * The family a result belongs to, by its `cniVersion`. A result built in code with an empty
+ * `cniVersion` has no version to go by, so its shape decides: `ip4` or `ip6` make it a 0.2.0
+ * result, IPs with a `version` a 0.4.0 one, anything else a 1.x one.
+ *
+ * @throws {DecodeError} for a `cniVersion` this library does not speak
+ */
 export function resultFamily(result: AnyResult): ResultFamily {
+  if (result.cniVersion === "") {
+    if ("ip4" in result || "ip6" in result) return "020";
+    const ips: readonly object[] = ("ips" in result && result.ips) || [];
+    return ips.some((ip) => "version" in ip) ? "040" : "100";
+  }
   const family = familyOf(result.cniVersion);
   if (family === undefined) {
-    throw new DecodeError(`unsupported CNI result version ${JSON.stringify(result.cniVersion)}`);
+    throw new DecodeError(`unsupported CNI result version ${goQuote(result.cniVersion)}`);
   }
   return family;
 }
@@ -246,7 +294,7 @@ export function emptyResult(version: string): AnyResult {
   const cniVersion = version === "" ? "0.1.0" : version;
   const family = familyOf(cniVersion);
   if (family === undefined) {
-    throw new DecodeError(`unsupported CNI result version ${JSON.stringify(version)}`);
+    throw new DecodeError(`unsupported CNI result version ${goQuote(version)}`);
   }
   return family === "100" ? { cniVersion } : { cniVersion, dns: {} };
 }

@@ -2,6 +2,7 @@
  * The Deno side of a plugin: the process's environment, stdin, stdout and exit status behind the
  * dispatcher's PluginIo. The only module that touches the process.
  */
+import { redirectConsole } from "./_console.ts";
 import { dispatch, type PluginHandlers, type PluginIo } from "./skel.ts";
 
 function writeAll(stream: { writeSync(p: Uint8Array): number }, text: string): void {
@@ -47,17 +48,20 @@ export function denoIo(): PluginIo {
 }
 
 /**
- * Sends everything the console would print on stdout to stderr instead, so that a stray
- * `console.log` in a handler cannot corrupt the protocol on stdout.
+ * Sends everything the console would print to stderr instead, so that a stray `console.log` (or
+ * `console.count`, `console.timeEnd`, which Deno also prints on stdout) in a handler cannot
+ * corrupt the protocol on stdout.
+ *
+ * @returns a function that restores the console
  */
-export function keepConsoleOffStdout(): void {
-  const toStderr = (...data: unknown[]) => console.error(...data);
-  console.log = toStderr;
-  console.info = toStderr;
-  console.debug = toStderr;
-  console.dir = (item: unknown) => console.error(Deno.inspect(item));
-  console.dirxml = toStderr;
-  console.table = (data: unknown) => console.error(Deno.inspect(data));
+export function keepConsoleOffStdout(): () => void {
+  return redirectConsole((text) => {
+    try {
+      writeAll(Deno.stderr, text);
+    } catch {
+      // A closed stderr must not fail the verb: the text is lost, the protocol is not.
+    }
+  });
 }
 
 /**

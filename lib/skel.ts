@@ -3,6 +3,7 @@
  * injected interface, runs the checks of the spec and the reference in their order, calls the
  * verb's handler and writes exactly one result or error. Pure apart from the injected IO.
  */
+import { goQuote, goQuoteList } from "./_go_quote.ts";
 import { checkNetworkConfig, configVersionOf } from "./config.ts";
 import { convertResult } from "./convert.ts";
 import { type CmdArgs, isVerb, readCmdArgs, type Verb } from "./env.ts";
@@ -29,6 +30,10 @@ export interface Invocation extends CmdArgs {
   document: unknown;
   /** The configuration's `cniVersion` as the skel read it: "0.1.0" when missing. */
   configVersion: string;
+  /** The process's environment (the dispatcher's `io.getenv`), for a plugin's own variables. */
+  getenv?: (name: string) => string | undefined;
+  /** Writes diagnostics to stderr (the dispatcher's `io.writeStderr`); stdout is the protocol's. */
+  writeStderr?: (text: string) => void | Promise<void>;
 }
 
 /** A verb's handler. ADD returns the result; the other verbs return nothing. */
@@ -58,9 +63,7 @@ function incompatibleVersions(configVersion: string, versions: readonly string[]
   return new CniError(
     ErrorCode.incompatibleCniVersion,
     "incompatible CNI versions",
-    `config is ${JSON.stringify(configVersion)}, plugin supports [${
-      versions.map((v) => JSON.stringify(v)).join(" ")
-    }]`,
+    `config is ${goQuote(configVersion)}, plugin supports ${goQuoteList(versions)}`,
   );
 }
 
@@ -112,7 +115,15 @@ async function runVerb(plugin: PluginHandlers, io: PluginIo, command: string): P
   }
   const configVersion = configVersionOf(document) || "0.1.0";
   checkVersions(command, configVersion, plugin.versions);
-  const invocation: Invocation = { ...cmdArgs, command, stdin, document, configVersion };
+  const invocation: Invocation = {
+    ...cmdArgs,
+    command,
+    stdin,
+    document,
+    configVersion,
+    getenv: (name) => io.getenv(name),
+    writeStderr: (text) => io.writeStderr(text),
+  };
   switch (command) {
     case "ADD": {
       if (plugin.add === undefined) return;

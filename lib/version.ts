@@ -1,4 +1,5 @@
 import { CniError, ErrorCode } from "./errors.ts";
+import { goQuote } from "./_go_quote.ts";
 
 /** Every spec version this library speaks, oldest first (`version.All` in the Go reference). */
 export const ALL_VERSIONS = [
@@ -55,7 +56,12 @@ export function versionsStartingFrom(first: SpecVersion): SpecVersion[] {
 /** A parsed version: major, minor, patch. */
 export type VersionTriple = readonly [number, number, number];
 
-const PART_NAMES = ["major", "minor", "patch"] as const;
+/** The reference's names for the three parts, as its error messages use them. */
+const PART_NAMES = ["major", "minor", "micro"] as const;
+
+/** The range of Go's `int` (64 bits), which `strconv.Atoi` enforces. */
+const INT_MIN = -(2n ** 63n);
+const INT_MAX = 2n ** 63n - 1n;
 
 /**
  * Parses a version the way the Go reference does: "" is 0.1.0, a missing minor or patch is 0,
@@ -67,15 +73,23 @@ export function parseVersion(version: string): VersionTriple {
   if (version === "") return [0, 1, 0];
   const parts = version.split(".");
   if (parts.length > 3) {
-    throw new CniError(ErrorCode.decodingFailure, `invalid version "${version}": too many parts`);
+    throw new CniError(
+      ErrorCode.decodingFailure,
+      `invalid version ${goQuote(version)}: too many parts`,
+    );
   }
   const numbers = [0, 0, 0];
   parts.forEach((part, i) => {
-    if (!/^[+-]?[0-9]+$/.test(part)) {
+    const why = !/^[+-]?[0-9]+$/.test(part)
+      ? "invalid syntax"
+      : BigInt(part) < INT_MIN || BigInt(part) > INT_MAX
+      ? "value out of range"
+      : undefined;
+    if (why !== undefined) {
       throw new CniError(
         ErrorCode.decodingFailure,
-        `failed to convert ${PART_NAMES[i]} version part ${JSON.stringify(part)}: ` +
-          `strconv.Atoi: parsing ${JSON.stringify(part)}: invalid syntax`,
+        `failed to convert ${PART_NAMES[i]} version part ${goQuote(part)}: ` +
+          `strconv.Atoi: parsing ${goQuote(part)}: ${why}`,
       );
     }
     numbers[i] = Number(part);

@@ -37,8 +37,12 @@ host_ns=dcni-demo-host-$id
 netns_name=testing-$id
 netns=/var/run/netns/$netns_name
 cache=$(mktemp -d)
-data_dir=/var/lib/cni/networks/mysample
-data_dir_existed=$([ -e "$data_dir" ] && echo yes || echo no)
+# host-local keeps mysample's reservations in /var/lib/cni/networks/mysample (the file names no
+# dataDir); remember which of these directories the demo creates, to remove them again.
+created=()
+for dir in /var/lib/cni /var/lib/cni/networks /var/lib/cni/networks/mysample; do
+  [ -e "$dir" ] || created+=("$dir")
+done
 
 cleanup() {
   ip netns exec "$host_ns" env CNI_PATH="$root/bin:/usr/lib/cni" NETCONFPATH="$root/netconf" \
@@ -46,7 +50,12 @@ cleanup() {
   ip netns del "$netns_name" 2>/dev/null || true
   ip netns del "$host_ns" 2>/dev/null || true
   rm -rf "$cache"
-  [ "$data_dir_existed" = yes ] || rm -rf "$data_dir"
+  for ((i = ${#created[@]} - 1; i >= 0; i--)); do
+    case ${created[i]} in
+      /var/lib/cni/networks/mysample) rm -rf "${created[i]}" ;; # holds only the demo's files
+      *) rmdir "${created[i]}" 2>/dev/null || true ;;           # only if nothing else is in it
+    esac
+  done
 }
 trap cleanup EXIT
 

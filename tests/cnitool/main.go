@@ -20,19 +20,22 @@
 //	CNI_CONTAINERID  container ID (default "cnitool-" + hex of the first 10 bytes of
 //	                 sha512(absolute netns path), as upstream cnitool does)
 //
-// ADD prints the result as JSON on stdout. Any failure prints the error to stderr and exits 1.
+// ADD prints the result as JSON on stdout. Any failure prints the error to stderr and exits 1;
+// when a plugin's error object is behind it, a second line "code=<n>" gives that error's code.
 package main
 
 import (
 	"context"
 	"crypto/sha512"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/containernetworking/cni/libcni"
+	"github.com/containernetworking/cni/pkg/types"
 )
 
 const usage = "usage: cnitool add|check|del <network-name> <netns-path>"
@@ -40,6 +43,10 @@ const usage = "usage: cnitool add|check|del <network-name> <netns-path>"
 func main() {
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, err)
+		var pluginErr *types.Error
+		if errors.As(err, &pluginErr) {
+			fmt.Fprintf(os.Stderr, "code=%d\n", pluginErr.Code)
+		}
 		os.Exit(1)
 	}
 }

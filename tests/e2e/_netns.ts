@@ -419,6 +419,11 @@ export interface CnitoolOptions {
   readonly args?: Readonly<Record<string, string>>;
   /** CNI_CONTAINERID; cnitool derives one from the netns path when absent. */
   readonly containerId?: string;
+  /**
+   * Run cnitool, and so the plugins, inside this namespace (`nsenter --net`): host-side links
+   * such as a bridge, and its ip_forward switch, then stay out of the machine's own namespace.
+   */
+  readonly runtimeNetns?: Netns;
 }
 
 /** What one cnitool run produced. `result` is the parsed ADD result, when stdout held one. */
@@ -447,7 +452,10 @@ export async function cnitool(
     env.CNI_ARGS = Object.entries(options.args).map(([k, v]) => `${k}=${v}`).join(";");
   }
   const tool = await buildCnitool();
-  const output = await run([tool, verb, target.network, target.netns.path], {
+  const inNetns = options.runtimeNetns === undefined
+    ? []
+    : ["nsenter", `--net=${options.runtimeNetns.path}`];
+  const output = await run([...inNetns, tool, verb, target.network, target.netns.path], {
     env,
     clearEnv: true,
   });

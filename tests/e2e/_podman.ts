@@ -14,6 +14,7 @@ import {
   isRoot,
   makeTempDir,
   missingPrerequisites,
+  type Netns,
   onPath,
   REFERENCE_PLUGIN_DIR,
   run,
@@ -83,6 +84,16 @@ export interface PodmanNetwork {
   readonly pluginDirs: readonly string[];
 }
 
+/** Options for {@link Podman.setup}. */
+export interface PodmanOptions {
+  /**
+   * Run every podman command inside this namespace (`nsenter --net`). The CNI plugins podman starts
+   * then put their host-side links (a bridge, its address and routes, ip_forward) there instead of
+   * in the machine's own namespace; containers still get namespaces of their own.
+   */
+  readonly hostNetns?: Netns;
+}
+
 /** Options for {@link Podman.runContainer}. */
 export interface RunContainerOptions {
   /** Run in the background (`-d`) and return at once; stdout is then the container ID. */
@@ -99,23 +110,27 @@ export interface RunContainerOptions {
 export class Podman {
   readonly #dir: string;
   readonly #cleanup: Cleanup;
+  /** The command that runs podman: ["podman"], or nsenter into the host namespace first. */
+  readonly #podman: readonly string[];
   readonly #confs = new Map<string, string>();
   readonly #detached = new Map<string, string>();
 
-  private constructor(dir: string, cleanup: Cleanup) {
+  private constructor(dir: string, cleanup: Cleanup, options: PodmanOptions) {
     this.#dir = dir;
     this.#cleanup = cleanup;
+    const netns = options.hostNetns;
+    this.#podman = netns === undefined ? ["podman"] : ["nsenter", `--net=${netns.path}`, "podman"];
   }
 
   /** Creates the private store and imports {@link BUSYBOX_IMAGE} into it (about 0.2 s). */
-  static async setup(): Promise<Podman> {
+  static async setup(options: PodmanOptions = {}): Promise<Podman> {
     const cleanup = new Cleanup();
     try {
       for (const { path, recursive } of HOST_PATHS) {
         if (!exists(path)) cleanup.defer(() => removeQuietly(path, recursive));
       }
       const dir = await makeTempDir(cleanup, "dcni-podman-");
-      const podman = new Podman(dir, cleanup);
+      const podman = new Podman(dir, cleanup, options);
       cleanup.defer(() => podman.#unmountAll());
       await Deno.mkdir(`${dir}/scratch`);
       await Deno.mkdir(`${dir}/conf`);
@@ -148,7 +163,7 @@ export class Podman {
    */
   async podman(args: readonly string[], network?: PodmanNetwork): Promise<CommandOutput> {
     const conf = await this.#containersConf(network);
-    return await run(["podman", ...this.#globalFlags(), ...args], {
+    return await run([...this.#podman, ...this.#globalFlags(), ...args], {
       env: { CONTAINERS_CONF: conf, TMPDIR: `${this.#dir}/scratch` },
     });
   }
@@ -246,9 +261,12 @@ export class Podman {
   }
 
   async #remove(targets: readonly string[], conf: string): Promise<void> {
-    await runOk(["podman", ...this.#globalFlags(), "rm", "--force", "--time=0", ...targets], {
-      env: { CONTAINERS_CONF: conf, TMPDIR: `${this.#dir}/scratch` },
-    });
+    await runOk(
+      [...this.#podman, ...this.#globalFlags(), "rm", "--force", "--time=0", ...targets],
+      {
+        env: { CONTAINERS_CONF: conf, TMPDIR: `${this.#dir}/scratch` },
+      },
+    );
   }
 
   /** Lazily unmounts whatever is still mounted under the store, deepest first, before the rm. */

@@ -1,0 +1,44 @@
+/**
+ * Go's `%q` verb (`strconv.Quote`), which the reference uses in many messages. It differs from
+ * JSON.stringify for control characters (`\x01`, `\a`, `\v`), DEL and non-printable non-ASCII
+ * characters (`\u00a0`, `\U000e0001`).
+ */
+
+/** Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
+const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
+
+const SHORT_ESCAPES: Readonly<Record<string, string>> = {
+  '"': '\\"',
+  "\\": "\\\\",
+  "\x07": "\\a",
+  "\b": "\\b",
+  "\f": "\\f",
+  "\n": "\\n",
+  "\r": "\\r",
+  "\t": "\\t",
+  "\v": "\\v",
+};
+
+function hex(code: number, width: number): string {
+  return code.toString(16).padStart(width, "0");
+}
+
+/** `text` quoted as Go's `%q` quotes a string. A lone surrogate reads as U+FFFD, as in Go. */
+export function goQuote(text: string): string {
+  let quoted = '"';
+  for (const char of text.toWellFormed()) {
+    const code = char.codePointAt(0)!;
+    const short = SHORT_ESCAPES[char];
+    if (short !== undefined) quoted += short;
+    else if (PRINTABLE.test(char)) quoted += char;
+    else if (code < 0x20 || code === 0x7f) quoted += `\\x${hex(code, 2)}`;
+    else if (code < 0x10000) quoted += `\\u${hex(code, 4)}`;
+    else quoted += `\\U${hex(code, 8)}`;
+  }
+  return quoted + '"';
+}
+
+/** A list of strings as Go's `%q` prints a `[]string`: `["a" "b"]`. */
+export function goQuoteList(items: readonly string[]): string {
+  return `[${items.map(goQuote).join(" ")}]`;
+}

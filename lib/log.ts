@@ -1,0 +1,272 @@
+/**
+ * A plugin's logger: levelled lines on stderr and, when a log file is configured, one JSON object
+ * per line appended to that file. Logging never fails a verb: a log file that cannot be written
+ * costs one warning on stderr, and the verb goes on.
+ *
+ * Settings, strongest first:
+ *
+ * | setting   | environment variable  | configuration key |
+ * |-----------|-----------------------|-------------------|
+ * | threshold | `DENO_CNI_LOG_LEVEL`  | `log.level`       |
+ * | file      | `DENO_CNI_LOG_FILE`   | `log.file`        |
+ *
+ * Levels are `debug`, `info`, `warn` and `error`. Without a level, stderr shows `warn` and above
+ * and the file gets `info` and above (so it holds the line each verb ends with); a level applies
+ * to both. A compiled plugin reads the variables only when its permissions name them
+ * (`--allow-env=...,DENO_CNI_LOG_LEVEL,DENO_CNI_LOG_FILE`) and writes the file only inside its
+ * `--allow-write` paths (by convention `--allow-write=/var/log/cni`).
+ *
+ * @module
+ */
+import { ConfigError } from "./config_error.ts";
+import { field, isJsonObject, type JsonObject } from "./_decode.ts";
+
+/** The log levels, least severe first. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+
+/** A log level. */
+export type LogLevel = typeof LOG_LEVELS[number];
+
+/** The environment variable that sets the threshold; it overrides the configuration. */
+export const LOG_LEVEL_VARIABLE = "DENO_CNI_LOG_LEVEL";
+
+/** The environment variable that names the log file; it overrides the configuration. */
+export const LOG_FILE_VARIABLE = "DENO_CNI_LOG_FILE";
+
+/** Where a plugin's log goes: a threshold and an optional file. */
+export interface LogSettings {
+  /** The threshold for stderr and the file; absent: `warn` on stderr, `info` in the file. */
+  level?: LogLevel;
+  /** The file that JSON lines are appended to; absent: no file. */
+  file?: string;
+}
+
+/** Extra data of a log record: JSON-serialisable values. */
+export type LogFields = Record<string, unknown>;
+
+/** A levelled logger. Every method returns at once and never throws. */
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  /** A logger whose records also carry `fields`, writing to the same places. */
+  with(fields: LogFields): Logger;
+}
+
+/** How a logger is made; see {@link createLogger}. */
+export interface LoggerOptions extends LogSettings {
+  /** The plugin's name: the start of each stderr line and the `plugin` of each record. */
+  plugin: string;
+  /** Fields every record carries (the dispatcher's verb, container ID, interface, network). */
+  context?: LogFields;
+  /** Writes text to stderr. */
+  writeStderr: (text: string) => void | Promise<void>;
+  /** Appends text to a file, creating it; the default uses Deno's file system. */
+  appendFile?: (path: string, text: string) => void;
+  /** The clock of the records' `time`; the default is the system clock. */
+  now?: () => Date;
+}
+
+const RANK: Readonly<Record<LogLevel, number>> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+/** True when `value` names a log level (in any case). */
+export function isLogLevel(value: string): boolean {
+  return Object.hasOwn(RANK, value.toLowerCase());
+}
+
+/** Appends with Deno, making the file's directory when it is missing. */
+export function appendFileDeno(path: string, text: string): void {
+  const append = () =>
+    Deno.writeTextFileSync(path, text, { append: true, create: true, mode: 0o640 });
+  try {
+    append();
+  } catch (error) {
+    const slash = path.lastIndexOf("/");
+    if (!(error instanceof Deno.errors.NotFound) || slash <= 0) throw error;
+    Deno.mkdirSync(path.slice(0, slash), { recursive: true, mode: 0o750 });
+    append();
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Makes a logger that writes lines at or above the threshold to stderr and, with a `file`, JSON
+ * records to that file.
+ *
+ * A stderr line reads `<plugin> <verb>: <level>: <msg>` and the fields as JSON. A file record is
+ * `{"time", "level", "plugin", ...context, "msg", ...fields}` on one line. When the file cannot be
+ * written, one warning goes to stderr and the file is not tried again by this logger.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createLogger } from "./log.ts";
+ *
+ * let stderr = "";
+ * const lines: string[] = [];
+ * const log = createLogger({
+ *   plugin: "route-add",
+ *   context: { verb: "ADD" },
+ *   file: "/var/log/cni/route-add.log",
+ *   writeStderr: (text) => void (stderr += text),
+ *   appendFile: (_path, text) => void lines.push(text),
+ *   now: () => new Date(0),
+ * });
+ * log.info("route added", { dst: "10.9.0.0/16" });
+ * log.warn("no gateway");
+ * log.debug("not shown: below both thresholds");
+ *
+ * assert.equal(stderr, "route-add ADD: warn: no gateway\n");
+ * assert.deepEqual(JSON.parse(lines[0]!), {
+ *   time: "1970-01-01T00:00:00.000Z",
+ *   level: "info",
+ *   plugin: "route-add",
+ *   verb: "ADD",
+ *   msg: "route added",
+ *   dst: "10.9.0.0/16",
+ * });
+ * assert.equal(lines.length, 2);
+ * ```
+ */
+export function createLogger(options: LoggerOptions): Logger {
+  const stderrRank = RANK[options.level ?? "warn"];
+  const fileRank = RANK[options.level ?? "info"];
+  const append = options.appendFile ?? appendFileDeno;
+  const now = options.now ?? (() => new Date());
+  let file = options.file;
+  const toStderr = (text: string) => {
+    try {
+      const pending = options.writeStderr(text);
+      if (pending instanceof Promise) pending.catch(() => {});
+    } catch {
+      // Nowhere left to report to.
+    }
+  };
+  const make = (context: LogFields): Logger => {
+    const prefix = typeof context.verb === "string" && context.verb !== ""
+      ? `${options.plugin} ${context.verb}`
+      : options.plugin;
+    const emit = (level: LogLevel, msg: string, fields: LogFields = {}) => {
+      if (RANK[level] >= stderrRank) {
+        const extra = Object.keys(fields).length ? ` ${safeJson(fields)}` : "";
+        toStderr(`${prefix}: ${level}: ${msg}${extra}\n`);
+      }
+      if (file === undefined || RANK[level] < fileRank) return;
+      const record = {
+        time: safeTime(now),
+        level,
+        plugin: options.plugin,
+        ...context,
+        msg,
+        ...fields,
+      };
+      try {
+        append(file, safeJson(record) + "\n");
+      } catch (error) {
+        toStderr(`${prefix}: warn: cannot write the log file ${file}: ${describe(error)}\n`);
+        file = undefined;
+      }
+    };
+    return {
+      debug: (msg, fields) => emit("debug", msg, fields),
+      info: (msg, fields) => emit("info", msg, fields),
+      warn: (msg, fields) => emit("warn", msg, fields),
+      error: (msg, fields) => emit("error", msg, fields),
+      with: (fields) => make({ ...context, ...fields }),
+    };
+  };
+  return make(options.context ?? {});
+}
+
+function safeTime(now: () => Date): string {
+  try {
+    return now().toISOString();
+  } catch {
+    return "";
+  }
+}
+
+/** JSON text of a record; values JSON cannot hold (cycles, BigInt) become their inspection. */
+function safeJson(value: LogFields): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    const plain: Record<string, string> = {};
+    for (const [key, item] of Object.entries(value)) {
+      try {
+        plain[key] = JSON.stringify(item) ?? String(item);
+      } catch {
+        plain[key] = Deno.inspect(item, { colors: false, depth: 2 });
+      }
+    }
+    return JSON.stringify(plain);
+  }
+}
+
+/**
+ * Reads the log settings: the configuration's `log` object (`{"level": ..., "file": ...}`), then
+ * the environment variables, which override it. A bad environment value is ignored with a
+ * warning in `problems`, so a mistyped variable cannot break every verb.
+ *
+ * @param config the network configuration object
+ * @param getenv reads an environment variable
+ * @throws {ConfigError} code 7 when `log`, `log.level` or `log.file` has a bad value
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readLogSettings } from "./log.ts";
+ *
+ * const env: Record<string, string> = { DENO_CNI_LOG_LEVEL: "debug" };
+ * const { settings } = readLogSettings(
+ *   { log: { file: "/var/log/cni/x.log", level: "warn" } },
+ *   (name) => env[name],
+ * );
+ * assert.deepEqual(settings, { level: "debug", file: "/var/log/cni/x.log" });
+ * ```
+ */
+export function readLogSettings(
+  config: JsonObject,
+  getenv: (name: string) => string | undefined,
+): { settings: LogSettings; problems: string[] } {
+  const settings: LogSettings = {};
+  const problems: string[] = [];
+  const section = field(config, "log");
+  if (section !== undefined && section !== null) {
+    if (!isJsonObject(section)) {
+      throw new ConfigError("log", 'must be an object such as {"file": "...", "level": "info"}');
+    }
+    const level = field(section, "level");
+    if (level !== undefined && level !== null) {
+      if (typeof level !== "string" || !isLogLevel(level)) {
+        throw new ConfigError(
+          "log.level",
+          `must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(level)}`,
+        );
+      }
+      settings.level = level.toLowerCase() as LogLevel;
+    }
+    const file = field(section, "file");
+    if (file !== undefined && file !== null && file !== "") {
+      if (typeof file !== "string" || !file.startsWith("/")) {
+        throw new ConfigError("log.file", `must be an absolute path, got ${JSON.stringify(file)}`);
+      }
+      settings.file = file;
+    }
+  }
+  const envLevel = getenv(LOG_LEVEL_VARIABLE);
+  if (envLevel !== undefined && envLevel !== "") {
+    if (isLogLevel(envLevel)) settings.level = envLevel.toLowerCase() as LogLevel;
+    else problems.push(`${LOG_LEVEL_VARIABLE}=${JSON.stringify(envLevel)} is not a log level`);
+  }
+  const envFile = getenv(LOG_FILE_VARIABLE);
+  if (envFile !== undefined && envFile !== "") {
+    if (envFile.startsWith("/")) settings.file = envFile;
+    else problems.push(`${LOG_FILE_VARIABLE}=${JSON.stringify(envFile)} is not an absolute path`);
+  }
+  return { settings, problems };
+}
