@@ -171,19 +171,8 @@ export function cidrText(bytes: Uint8Array, prefixLength: number, bits: 32 | 128
   return `${ipText(bytes)}/${prefix}`;
 }
 
-/**
- * Dotted IPv4 that readIpv4 accepts, and a CIDR of it with a prefix of 0-32 without leading
- * zeros: text that is already canonical. One native regular expression test is much cheaper than
- * reading the text in (still cold) JavaScript, and most addresses in results are of this kind.
- */
-const CANONICAL_IPV4 =
-  /^(?:(?:0|[1-9][0-9]?|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\.){3}(?:0|[1-9][0-9]?|1[0-9][0-9]|2[0-4][0-9]|25[0-5])$/;
-const CANONICAL_IPV4_CIDR =
-  /^(?:(?:0|[1-9][0-9]?|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\.){3}(?:0|[1-9][0-9]?|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\/(?:[0-9]|[12][0-9]|3[0-2])$/;
-
 /** An address in Go's canonical text, or undefined when it is not an address. */
 export function canonicalIp(text: string): string | undefined {
-  if (CANONICAL_IPV4.test(text)) return text;
   scratch ??= new Uint8Array(16);
   return readIp(text, scratch) ? ipText(scratch) : undefined;
 }
@@ -196,7 +185,6 @@ export function isIpv4CidrText(text: string): boolean {
 
 /** A CIDR in Go's canonical text (host bits kept), or undefined when it is not a CIDR. */
 export function canonicalCidr(text: string): string | undefined {
-  if (CANONICAL_IPV4_CIDR.test(text)) return text;
   scratch ??= new Uint8Array(16);
   const prefix = readCidr(text, scratch);
   if (prefix < 0) return undefined;

@@ -174,7 +174,9 @@ function parseArgValue(kind: CniArgKind, value: string, pair: string): string | 
     throw fail(`boolean unmarshal error: invalid input ${lower}`);
   }
   // Go's net.IP reads "" as no address.
-  if (kind === "ip" && value !== "" && parseIp(value) === undefined && parseCidr(value) === undefined) {
+  if (
+    kind === "ip" && value !== "" && parseIp(value) === undefined && parseCidr(value) === undefined
+  ) {
     throw fail(`invalid IP address: ${value}`);
   }
   return value;

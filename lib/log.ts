@@ -195,10 +195,11 @@ function safeJson(value: LogFields): string {
   try {
     return JSON.stringify(value);
   } catch {
-    const plain: Record<string, string> = {};
+    const plain: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
       try {
-        plain[key] = JSON.stringify(item) ?? String(item);
+        JSON.stringify(item);
+        plain[key] = item;
       } catch {
         plain[key] = Deno.inspect(item, { colors: false, depth: 2 });
       }

@@ -92,7 +92,8 @@ export function checkVersions(verb: Verb, configVersion: string, versions: reado
 
 async function readStdinText(io: PluginIo): Promise<string> {
   try {
-    return new TextDecoder().decode(await io.readStdin());
+    // A leading byte order mark stays, so that it fails the config check as it does in Go.
+    return new TextDecoder("utf-8", { ignoreBOM: true }).decode(await io.readStdin());
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     throw new CniError(ErrorCode.ioFailure, `error reading from stdin: ${why}`);
@@ -143,7 +144,9 @@ async function runVerb(plugin: PluginHandlers, io: PluginIo, command: string): P
 }
 
 /**
- * Runs one invocation of a plugin: the whole protocol, with the process behind `io`.
+ * Runs one invocation of a plugin: the whole protocol, with the process behind `io`. Unlike the
+ * Go reference (E10), it does not check after ADD and DEL that CNI_NETNS is not the plugin's own
+ * namespace, and it does not read CNI_NETNS_OVERRIDE.
  *
  * @returns the exit status: 0 on success, 1 after printing an error object
  */

@@ -16,6 +16,7 @@ import {
   ROOT,
   runArgs,
 } from "./manifest.ts";
+import { eagerFunctions } from "./_eager.ts";
 
 const deno = Deno.execPath();
 
@@ -40,6 +41,9 @@ async function bundle(plugin: PluginEntry): Promise<void> {
     `${ROOT}/${plugin.entry}`,
   ]);
   if (!ok) throw new Error(`bundling ${plugin.name} failed:\n${stripColors(text)}`);
+  // Compiled with the module, the functions come out of the code cache: see scripts/_eager.ts.
+  const path = bundlePath(plugin.name);
+  Deno.writeTextFileSync(path, eagerFunctions(Deno.readTextFileSync(path)));
 }
 
 /** Why compiling failed, in one line. */

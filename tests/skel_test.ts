@@ -229,6 +229,7 @@ const ROWS: Row[] = [
   // E7: stdin, then the config check (C2), then the versions.
   { name: "reports a stdin read failure as code 5", env: base(), stdin: BANANA },
   { name: "rejects empty stdin", env: base(), stdin: "" },
+  { name: "rejects a byte order mark like Go", env: base(), stdin: "\ufeff" + v("1.0.0") },
   { name: "rejects null stdin", env: base(), stdin: "null" },
   { name: "rejects {} stdin", env: base(), stdin: "{}" },
   {
@@ -469,6 +470,9 @@ Deno.test("dispatch() follows the reference's protocol (E1-E7, C2-C7, X1-X3, V6)
       assert.equal(got.code, want.code, `exit status; stdout: ${got.stdout}`);
       assert.equal(got.stderr, want.stderr ?? "");
       assert.equal(got.calls.length, want.called ? 1 : 0, "handler calls");
+      if (row.env.CNI_COMMAND === "VERSION") {
+        assert.equal(got.stdinReads, 0, "VERSION reads no stdin");
+      }
       if (want.called) assert.equal(got.calls[0]!.command, want.called);
       if (want.stdout === null) {
         assert.equal(got.stdout, "");
