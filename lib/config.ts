@@ -41,8 +41,10 @@ export interface NetConf {
   capabilities?: Record<string, boolean>;
   ipam?: IpamConfig;
   dns?: Dns;
+  /** Set only when the key holds a boolean: Go's NetConf has no such key, so no type error. */
   ipMasq?: boolean;
   runtimeConfig?: JsonObject;
+  /** Set only when the key holds an object: Go's NetConf has no such key, so no type error. */
   args?: JsonObject;
   /** The previous plugin's result as sent, not yet checked (see parsePrevResult). */
   rawPrevResult?: JsonObject;
@@ -186,13 +188,13 @@ export function decodeNetConf(document: unknown, struct = "NetConf"): NetConf {
     capabilities: decodeCapabilities(field(raw, "capabilities"), at("capabilities")),
     ipam: decodeIpam(field(raw, "ipam"), at("ipam")),
     dns: field(raw, "dns") == null ? undefined : decodeDns(field(raw, "dns"), at("dns")),
-    ipMasq: optionalBoolean(field(raw, "ipMasq"), at("ipMasq")),
+    ipMasq: typeof field(raw, "ipMasq") === "boolean" ? field(raw, "ipMasq") as boolean : undefined,
     runtimeConfig: optionalObject(
       field(raw, "runtimeConfig"),
       at("runtimeConfig"),
       "map[string]interface {}",
     ),
-    args: optionalObject(field(raw, "args"), at("args"), "map[string]interface {}"),
+    args: isJsonObject(field(raw, "args")) ? field(raw, "args") as JsonObject : undefined,
     rawPrevResult: optionalObject(
       field(raw, "prevResult"),
       at("prevResult"),

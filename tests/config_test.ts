@@ -234,11 +234,6 @@ Deno.test("decodeNetConf() (C1)", async (t) => {
       "json: cannot unmarshal string into Go struct field PluginConf.capabilities of type bool",
     ],
     [
-      "rejects a string ipMasq",
-      { ipMasq: "true" },
-      "json: cannot unmarshal string into Go struct field PluginConf.ipMasq of type bool",
-    ],
-    [
       "rejects a list runtimeConfig",
       { runtimeConfig: [] },
       "json: cannot unmarshal array into Go struct field PluginConf.runtimeConfig of type map[string]interface {}",
@@ -257,6 +252,22 @@ Deno.test("decodeNetConf() (C1)", async (t) => {
   for (const [name, document, message] of rejected) {
     await t.step(`decodeNetConf() ${name}`, () => {
       throwsDecodeError(() => decodeNetConf(document, "PluginConf"), message);
+    });
+  }
+});
+
+Deno.test("decodeNetConf() leaves ipMasq and args unset when mistyped, as Go's NetConf has neither", async (t) => {
+  const cases: [string, Record<string, unknown>][] = [
+    ["a string ipMasq", { ipMasq: "true" }],
+    ["a numeric args", { args: 5 }],
+    ["a list args", { args: [] }],
+  ];
+  for (const [name, extra] of cases) {
+    await t.step(`decodeNetConf() accepts ${name}`, () => {
+      const conf = decodeNetConf({ cniVersion: "1.0.0", name: "n", type: "t", ...extra });
+      assert.equal(conf.ipMasq, undefined);
+      assert.equal(conf.args, undefined);
+      assert.deepEqual(conf.raw, { cniVersion: "1.0.0", name: "n", type: "t", ...extra });
     });
   }
 });
