@@ -1,9 +1,13 @@
 # deno-cni. The targets wrap deno tasks; Deno itself is installed into .tools/ on first use.
 DENO := $(shell scripts/ensure_deno.sh)
 CNI_PATH ?= /opt/cni/bin
+# The network `make demo` runs: netconf/$(NETWORK).conflist.
+NETWORK ?= mysample
+# `make new NAME=<name> [KIND=chained|interface|ipam]` scaffolds a plugin (scripts/new.ts).
+KIND ?= chained
 PLUGINS := $(shell sed -n 's/^  "\([a-z0-9_-]*\)": {$$/\1/p' plugins.json)
 
-.PHONY: all deno build bin test ok install clean demo bench
+.PHONY: all deno build bin test ok install clean demo bench new
 
 all: bin
 
@@ -23,7 +27,10 @@ ok:
 	$(DENO) task ok
 
 demo:
-	bash scripts/demo.sh
+	bash scripts/demo.sh $(NETWORK)
+
+new:
+	$(DENO) task new $(NAME) --kind $(KIND)
 
 bench: bin
 	$(DENO) task bench

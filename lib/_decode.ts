@@ -61,14 +61,34 @@ export function field(object: JsonObject, key: string): unknown {
   return found;
 }
 
+/** The members of a Go struct, for readFields: names that fold to different keys. */
+export interface FieldNames<K extends string> {
+  readonly names: readonly K[];
+  /** The names folded, made on first need. */
+  folded?: readonly string[];
+}
+
+/** Field names for readFields; no two may differ only in case. */
+export function fieldNames<K extends string>(...names: K[]): FieldNames<K> {
+  return { names };
+}
+
 /**
- * `field` for many keys of one object: the object's keys are folded once, so that a lookup costs
- * one fold instead of one per key. `fieldsOf(object)(key)` is `field(object, key)`.
+ * `field` for all the members of a struct at once: `readFields(object, shape)[name]` is
+ * `field(object, name)`, but each key of `object` is looked at (and folded) once, not once per
+ * member. Decoding a result with many entries does this for every entry.
  */
-export function fieldsOf(object: JsonObject): (key: string) => unknown {
-  const byFoldedKey = new Map<string, unknown>();
-  for (const k in object) byFoldedKey.set(foldKey(k), object[k]);
-  return (key) => byFoldedKey.get(foldKey(key));
+export function readFields<K extends string>(
+  object: JsonObject,
+  shape: FieldNames<K>,
+): Partial<Record<K, unknown>> {
+  const values: Partial<Record<K, unknown>> = {};
+  for (const k in object) {
+    let i = shape.names.indexOf(k as K);
+    if (i < 0) i = (shape.folded ??= shape.names.map(foldKey)).indexOf(foldKey(k));
+    if (i >= 0) values[shape.names[i]!] = object[k];
+  }
+  return values;
 }
 
 /** The child path of a field. */

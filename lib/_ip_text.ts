@@ -37,13 +37,6 @@ function readIpv4(text: string, start: number, end: number, out: Uint8Array, at:
   return field === 4;
 }
 
-function hexDigit(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  return -1;
-}
-
 /**
  * Reads the ":"-separated groups of text[start, end) into `out` from 0: each group is 1-4 hex
  * digits, except that the last may be dotted IPv4 when `allowIpv4`. Returns the number of bytes
@@ -69,9 +62,10 @@ function readGroups(
     if (i - groupStart < 1 || i - groupStart > 4 || at > 14) return -1;
     let value = 0;
     for (let j = groupStart; j < i; j++) {
-      const digit = hexDigit(text.charCodeAt(j));
-      if (digit < 0) return -1;
-      value = value * 16 + digit;
+      const c = text.charCodeAt(j) | 0x20; // "A"-"F" as "a"-"f"; digits stay digits
+      if (c >= 0x30 && c <= 0x39) value = value * 16 + (c - 0x30);
+      else if (c >= 0x61 && c <= 0x66) value = value * 16 + (c - 0x57);
+      else return -1;
     }
     out[at] = value >> 8;
     out[at + 1] = value & 0xff;
@@ -116,34 +110,38 @@ export function isV4Mapped(bytes: Uint8Array): boolean {
   return bytes[10] === 0xff && bytes[11] === 0xff;
 }
 
-function group(bytes: Uint8Array, i: number): number {
-  return (bytes[2 * i]! << 8) | bytes[2 * i + 1]!;
-}
-
-/** Groups [from, to) as hex joined by ":". */
-function hexGroups(bytes: Uint8Array, from: number, to: number): string {
-  let text = "";
-  for (let i = from; i < to; i++) text += (i === from ? "" : ":") + group(bytes, i).toString(16);
-  return text;
-}
-
 /** Go's text of 16 address bytes: dotted IPv4 for IPv4-mapped, else compressed IPv6. */
 export function ipText(bytes: Uint8Array): string {
   if (isV4Mapped(bytes)) return `${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}`;
   // The longest run of two or more zero groups (the first one on a tie) becomes "::".
   let runStart = -1;
   let runLength = 1;
-  for (let i = 0; i < 8;) {
-    let j = i;
-    while (j < 8 && group(bytes, j) === 0) j++;
-    if (j - i > runLength) {
-      runStart = i;
-      runLength = j - i;
+  let zeros = -1;
+  for (let i = 0; i <= 8; i++) {
+    if (i < 8 && bytes[2 * i] === 0 && bytes[2 * i + 1] === 0) {
+      if (zeros < 0) zeros = i;
+    } else if (zeros >= 0) {
+      if (i - zeros > runLength) {
+        runStart = zeros;
+        runLength = i - zeros;
+      }
+      zeros = -1;
     }
-    i = j === i ? i + 1 : j;
   }
-  if (runStart < 0) return hexGroups(bytes, 0, 8);
-  return `${hexGroups(bytes, 0, runStart)}::${hexGroups(bytes, runStart + runLength, 8)}`;
+  let text = "";
+  let separate = false;
+  for (let i = 0; i < 8; i++) {
+    if (i === runStart) {
+      text += "::";
+      separate = false;
+      i += runLength - 1;
+      continue;
+    }
+    if (separate) text += ":";
+    text += ((bytes[2 * i]! << 8) | bytes[2 * i + 1]!).toString(16);
+    separate = true;
+  }
+  return text;
 }
 
 /**
@@ -171,10 +169,15 @@ export function cidrText(bytes: Uint8Array, prefixLength: number, bits: 32 | 128
   return `${ipText(bytes)}/${prefix}`;
 }
 
+// readIpv4 takes only decimal fields without leading zeros, which print back as they were read:
+// dotted IPv4 that reads is canonical already, and so is an IPv4 CIDR whose prefix has no leading
+// zero. The two functions below return such text as it is.
+
 /** An address in Go's canonical text, or undefined when it is not an address. */
 export function canonicalIp(text: string): string | undefined {
   scratch ??= new Uint8Array(16);
-  return readIp(text, scratch) ? ipText(scratch) : undefined;
+  if (!readIp(text, scratch)) return undefined;
+  return text.indexOf(":") < 0 ? text : ipText(scratch);
 }
 
 /** True when `text` is a CIDR whose address is IPv4 or IPv4-mapped IPv6. */
@@ -189,5 +192,8 @@ export function canonicalCidr(text: string): string | undefined {
   const prefix = readCidr(text, scratch);
   if (prefix < 0) return undefined;
   const slash = text.indexOf("/");
-  return cidrText(scratch, prefix, text.lastIndexOf(":", slash) >= 0 ? 128 : 32);
+  if (text.lastIndexOf(":", slash) >= 0) return cidrText(scratch, prefix, 128);
+  return text.charCodeAt(slash + 1) !== 0x30 || prefix === 0 && slash + 2 === text.length
+    ? text
+    : cidrText(scratch, prefix, 32);
 }

@@ -148,8 +148,11 @@ export function ip(address: string, options: IpOptions = {}): IpConfig100 {
 export interface RouteOptions {
   /** The next hop, in the destination's family; absent: the interface's default gateway. */
   gw?: string;
+  /** The route's MTU; 0 is left out. */
   mtu?: number;
+  /** The TCP maximum segment size to advertise; 0 is left out. */
   advmss?: number;
+  /** The route's priority (metric); 0 is left out. */
   priority?: number;
   /** The routing table; 0 is printed. */
   table?: number;
@@ -196,9 +199,13 @@ export function route(dst: string, options: RouteOptions = {}): Route {
 
 /** What {@link result} is built from: the members of a result, each optional. */
 export interface ResultParts {
+  /** The interfaces the plugin made or knows of, e.g. from {@link iface}. */
   interfaces?: readonly Interface100[];
+  /** The addresses, e.g. from {@link ip}; `interface` indexes `interfaces`. */
   ips?: readonly IpConfig100[];
+  /** The routes, e.g. from {@link route}. */
   routes?: readonly Route[];
+  /** DNS settings; nameservers must be IP addresses. */
   dns?: Dns;
 }
 

@@ -23,6 +23,8 @@ export class ConfigError extends CniError {
   readonly field: string;
 
   /**
+   * Makes the error; {@link configError} is the shorter way.
+   *
    * @param field the key at fault
    * @param message what is wrong with it, starting with a verb ("must be ...", "is required")
    * @param details optional extra text for the error object's `details`

@@ -23,7 +23,9 @@ export interface ValueReader<T, O = unknown> {
 
 /** Options of {@link ConfigReader.integer}. */
 export interface IntegerOptions {
+  /** The smallest value allowed. */
   min?: number;
+  /** The largest value allowed. */
   max?: number;
 }
 

@@ -2,6 +2,7 @@
  * Conversion of results between spec versions, routed through the families' shapes as the Go
  * reference does (spec §"Version considerations"; reference notes V1-V5).
  */
+import { cloneData } from "./_clone.ts";
 import { cidrIsIpv4 } from "./ip.ts";
 import { resultFamily } from "./result.ts";
 import { familyOf, isSpecVersion, type ResultFamily } from "./version.ts";
@@ -26,11 +27,11 @@ const NEWEST_IN_FAMILY: Readonly<Record<ResultFamily, string>> = {
 };
 
 function copyDns(dns: Dns | undefined): Dns {
-  return structuredClone(dns ?? {});
+  return cloneData(dns ?? {});
 }
 
 function copyRoutes(routes: Route[] | undefined): Route[] | undefined {
-  return routes?.length ? structuredClone(routes) : undefined;
+  return routes?.length ? cloneData(routes) : undefined;
 }
 
 /** `base` plus the members of `extra` that are not undefined. */
@@ -49,7 +50,7 @@ function from020To040(from: Result020, cniVersion: string): Result040 {
     const entry = from[key];
     if (entry === undefined) continue;
     ips.push(withOptional<IpConfig040>({ version, address: entry.ip }, { gateway: entry.gateway }));
-    routes.push(...structuredClone(entry.routes ?? []));
+    routes.push(...cloneData(entry.routes ?? []));
   }
   return withOptional<Result040>({ cniVersion, dns: copyDns(from.dns) }, {
     ips: ips.length ? ips : undefined,
@@ -81,7 +82,7 @@ function from040To020(from: Result040, cniVersion: string): Result020 {
 /** V4: the 0.3.0-0.4.0 shape to 1.x; IP versions are dropped. */
 function from040To100(from: Result040, cniVersion: string): Result100 {
   const result: Result100 = { cniVersion };
-  if (from.interfaces?.length) result.interfaces = structuredClone(from.interfaces);
+  if (from.interfaces?.length) result.interfaces = cloneData(from.interfaces);
   if (from.ips?.length) {
     result.ips = from.ips.map((ip) =>
       withOptional<IpConfig100>({ address: ip.address }, {
@@ -120,7 +121,7 @@ function from100To040(from: Result100, cniVersion: string): Result040 {
 
 /** A deep copy with only `cniVersion` changed: conversions inside one family. */
 function sameFamily<T extends AnyResult>(from: T, cniVersion: string): T {
-  return { ...structuredClone(from), cniVersion };
+  return { ...cloneData(from), cniVersion };
 }
 
 /**

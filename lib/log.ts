@@ -46,9 +46,13 @@ export type LogFields = Record<string, unknown>;
 
 /** A levelled logger. Every method returns at once and never throws. */
 export interface Logger {
+  /** Detail for debugging; shown only with level "debug". */
   debug(msg: string, fields?: LogFields): void;
+  /** What the plugin did; in the log file by default, on stderr from level "info". */
   info(msg: string, fields?: LogFields): void;
+  /** Something odd that does not fail the verb; on stderr by default. */
   warn(msg: string, fields?: LogFields): void;
+  /** A failure; on stderr by default. */
   error(msg: string, fields?: LogFields): void;
   /** A logger whose records also carry `fields`, writing to the same places. */
   with(fields: LogFields): Logger;
@@ -70,12 +74,40 @@ export interface LoggerOptions extends LogSettings {
 
 const RANK: Readonly<Record<LogLevel, number>> = { debug: 0, info: 1, warn: 2, error: 3 };
 
-/** True when `value` names a log level (in any case). */
+/**
+ * True when `value` names a log level (in any case).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isLogLevel } from "./log.ts";
+ *
+ * assert.equal(isLogLevel("DEBUG"), true);
+ * assert.equal(isLogLevel("trace"), false);
+ * ```
+ */
 export function isLogLevel(value: string): boolean {
   return Object.hasOwn(RANK, value.toLowerCase());
 }
 
-/** Appends with Deno, making the file's directory when it is missing. */
+/**
+ * Appends text to a file with Deno, making the file (mode 0640) and its directory when missing.
+ * The default `appendFile` of {@link createLogger}.
+ *
+ * @throws {Error} what Deno throws when the file cannot be written (createLogger catches it)
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { appendFileDeno } from "./log.ts";
+ *
+ * const dir = Deno.makeTempDirSync();
+ * appendFileDeno(`${dir}/cni/x.log`, '{"msg":"one"}\n');
+ * appendFileDeno(`${dir}/cni/x.log`, '{"msg":"two"}\n');
+ * assert.equal(Deno.readTextFileSync(`${dir}/cni/x.log`), '{"msg":"one"}\n{"msg":"two"}\n');
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
 export function appendFileDeno(path: string, text: string): void {
   const append = () =>
     Deno.writeTextFileSync(path, text, { append: true, create: true, mode: 0o640 });

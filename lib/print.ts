@@ -24,14 +24,26 @@ function wellFormed(_key: string, value: unknown): unknown {
   return typeof value === "string" ? value.toWellFormed() : value;
 }
 
+/**
+ * JSON.stringify with `wellFormed` applied to every string. JSON.stringify prints a lone
+ * surrogate as an escape starting with `\ud`, so text without one has no string to mend: the
+ * replacer, a call into JavaScript for every value, runs only when that sequence shows up.
+ */
+function stringifyWellFormed(value: unknown, indent?: number): string {
+  const json = JSON.stringify(value, null, indent);
+  return json !== undefined && json.includes("\\ud")
+    ? JSON.stringify(value, wellFormed, indent)
+    : json;
+}
+
 /** Go's `json.MarshalIndent(value, "", "    ")`, keeping the key order of `value`. */
 export function marshalIndent(value: unknown): string {
-  return escapeLikeGo(JSON.stringify(value, wellFormed, 4));
+  return escapeLikeGo(stringifyWellFormed(value, 4));
 }
 
 /** Go's compact `json.Marshal(value)`, keeping the key order of `value`. */
 export function marshalCompact(value: unknown): string {
-  return escapeLikeGo(JSON.stringify(value, wellFormed));
+  return escapeLikeGo(stringifyWellFormed(value));
 }
 
 /** A copy of `value` with the keys of every object sorted by byte order. */
@@ -89,6 +101,97 @@ function wireList<T extends object>(
   return list?.length ? list.map((item) => omitEmpty(pick(item, keys), keep)) : undefined;
 }
 
+// 1.x output has every key at every depth in byte order (reference note R4). The functions below
+// build it in that order directly, rather than picking in struct order and sorting a copy of the
+// whole result: a result with many entries is printed cold, at every container start. Members are
+// read in struct order, as the other families read them.
+
+/** Go's omitempty: "", 0 and empty lists are left out. */
+function isEmpty(value: unknown): boolean {
+  return value === "" || value === 0 || (Array.isArray(value) && value.length === 0);
+}
+
+/** Sets `key` (callers go in byte order) unless the value is absent, or empty and omitempty. */
+function setSorted(
+  target: Record<string, unknown>,
+  key: string,
+  value: unknown,
+  omitempty: boolean,
+): void {
+  if (value === undefined || (omitempty && isEmpty(value))) return;
+  target[key] = typeof value === "object" && value !== null ? sortKeysDeep(value) : value;
+}
+
+function interfaceToWire100(iface: import("./types.ts").Interface100) {
+  const name = iface.name;
+  const mac = iface.mac;
+  const mtu = iface.mtu;
+  const sandbox = iface.sandbox;
+  const socketPath = iface.socketPath;
+  const pciID = iface.pciID;
+  const wire: Record<string, unknown> = {};
+  setSorted(wire, "mac", mac, true);
+  setSorted(wire, "mtu", mtu, true);
+  setSorted(wire, "name", name, false);
+  setSorted(wire, "pciID", pciID, true);
+  setSorted(wire, "sandbox", sandbox, true);
+  setSorted(wire, "socketPath", socketPath, true);
+  return wire;
+}
+
+function ipToWire100(ip: import("./types.ts").IpConfig100) {
+  const address = ip.address;
+  const gateway = ip.gateway;
+  const index = ip.interface;
+  const wire: Record<string, unknown> = {};
+  setSorted(wire, "address", address, false);
+  setSorted(wire, "gateway", gateway, true);
+  setSorted(wire, "interface", index, false);
+  return wire;
+}
+
+function routeToWire100(route: Route) {
+  const dst = route.dst;
+  const gw = route.gw;
+  const mtu = route.mtu;
+  const advmss = route.advmss;
+  const priority = route.priority;
+  const table = route.table;
+  const scope = route.scope;
+  const wire: Record<string, unknown> = {};
+  setSorted(wire, "advmss", advmss, true);
+  setSorted(wire, "dst", dst, false);
+  setSorted(wire, "gw", gw, true);
+  setSorted(wire, "mtu", mtu, true);
+  setSorted(wire, "priority", priority, true);
+  setSorted(wire, "scope", scope, false);
+  setSorted(wire, "table", table, false);
+  return wire;
+}
+
+function resultToWire100(r: import("./types.ts").Result100): Record<string, unknown> {
+  const source = r.dns ?? {};
+  const nameservers = source.nameservers;
+  const domain = source.domain;
+  const search = source.search;
+  const options = source.options;
+  const dns: Record<string, unknown> = {};
+  setSorted(dns, "domain", domain, true);
+  setSorted(dns, "nameservers", nameservers, true);
+  setSorted(dns, "options", options, true);
+  setSorted(dns, "search", search, true);
+  const interfaces = r.interfaces?.length ? r.interfaces.map(interfaceToWire100) : undefined;
+  const ips = r.ips?.length ? r.ips.map(ipToWire100) : undefined;
+  const routes = r.routes?.length ? r.routes.map(routeToWire100) : undefined;
+  const wire: Record<string, unknown> = {};
+  setSorted(wire, "cniVersion", r.cniVersion || undefined, false);
+  if (Object.keys(dns).length) wire.dns = dns;
+  if (interfaces !== undefined) wire.interfaces = interfaces;
+  if (ips !== undefined) wire.ips = ips;
+  if (routes !== undefined) wire.routes = routes;
+  return wire;
+}
+
 /**
  * The result as Go prints it: plain objects in the family's key order, empty members left out
  * (an empty `cniVersion` too).
@@ -124,21 +227,8 @@ export function resultToWire(result: AnyResult): Record<string, unknown> {
         dns: wireDns(r.dns),
       }, ["cniVersion", "interfaces", "ips", "routes", "dns"]);
     }
-    case "100": {
-      const r = result as import("./types.ts").Result100;
-      const dns = wireDns(r.dns);
-      return sortKeysDeep(pick({
-        cniVersion: r.cniVersion || undefined,
-        interfaces: wireList(
-          r.interfaces,
-          ["name", "mac", "mtu", "sandbox", "socketPath", "pciID"],
-          ["name"],
-        ),
-        ips: wireList(r.ips, ["address", "gateway", "interface"], ["address", "interface"]),
-        routes: wireRoutes(r.routes),
-        dns: Object.keys(dns).length ? dns : undefined,
-      }, ["cniVersion", "interfaces", "ips", "routes", "dns"])) as Record<string, unknown>;
-    }
+    case "100":
+      return resultToWire100(result as import("./types.ts").Result100);
   }
 }
 

@@ -6,8 +6,8 @@ import {
   child,
   DecodeError,
   field,
+  fieldNames,
   type FieldPath,
-  fieldsOf,
   isJsonObject,
   type JsonObject,
   optionalArray,
@@ -15,6 +15,7 @@ import {
   optionalObject,
   optionalString,
   optionalStringList,
+  readFields,
   typeMismatch,
 } from "./_decode.ts";
 import { goQuote } from "./_go_quote.ts";
@@ -71,6 +72,7 @@ function putPresent<T, K extends keyof T>(target: T, key: K, value: T[K] | undef
   if (value !== undefined) target[key] = value;
 }
 
+/** The objects of a list member, null entries (and holes) left out; all are checked first. */
 function objectsOf(
   raw: JsonObject,
   key: string,
@@ -78,11 +80,18 @@ function objectsOf(
   goType: string,
 ): JsonObject[] | undefined {
   const itemAt = child(at, key);
+  const list = optionalArray(field(raw, key), itemAt, goType);
+  if (list === undefined) return undefined;
   const itemType = goType.slice(2);
-  return optionalArray(field(raw, key), itemAt, goType)
-    ?.filter((item) => item !== null)
-    .map((item) => optionalObject(item, itemAt, itemType)!);
+  const objects: JsonObject[] = [];
+  for (let i = 0; i < list.length; i++) {
+    if (i in list && list[i] !== null) objects.push(optionalObject(list[i], itemAt, itemType)!);
+  }
+  return objects;
 }
+
+// Plain loops and top-level functions below, not callbacks: a result with many entries runs them
+// cold, at every container start, and V8 compiles a callback only when it is first called.
 
 /** Where the members of a route sit, for error messages. */
 function routePaths() {
@@ -97,15 +106,17 @@ function routePaths() {
   };
 }
 
+const ROUTE_FIELDS = fieldNames("dst", "gw", "mtu", "advmss", "priority", "table", "scope");
+
 function decodeRouteAt(raw: JsonObject, paths: ReturnType<typeof routePaths>): Route {
-  const f = fieldsOf(raw);
-  const route: Route = { dst: decodeCidr(f("dst")) };
-  put(route, "gw", decodeIp(f("gw"), paths.gw));
-  put(route, "mtu", optionalInteger(f("mtu"), paths.mtu));
-  put(route, "advmss", optionalInteger(f("advmss"), paths.advmss));
-  put(route, "priority", optionalInteger(f("priority"), paths.priority));
-  putPresent(route, "table", optionalInteger(f("table"), paths.table));
-  putPresent(route, "scope", optionalInteger(f("scope"), paths.scope));
+  const f = readFields(raw, ROUTE_FIELDS);
+  const route: Route = { dst: decodeCidr(f.dst) };
+  put(route, "gw", decodeIp(f.gw, paths.gw));
+  put(route, "mtu", optionalInteger(f.mtu, paths.mtu));
+  put(route, "advmss", optionalInteger(f.advmss, paths.advmss));
+  put(route, "priority", optionalInteger(f.priority, paths.priority));
+  putPresent(route, "table", optionalInteger(f.table, paths.table));
+  putPresent(route, "scope", optionalInteger(f.scope, paths.scope));
   return route;
 }
 
@@ -115,10 +126,12 @@ export function decodeRoute(raw: JsonObject): Route {
 }
 
 function decodeRoutes(raw: JsonObject, at: FieldPath): Route[] | undefined {
+  const items = objectsOf(raw, "routes", at, "[]*types.Route");
+  if (items === undefined || items.length === 0) return undefined;
   const paths = routePaths();
-  const routes = objectsOf(raw, "routes", at, "[]*types.Route")
-    ?.map((item) => decodeRouteAt(item, paths));
-  return routes?.length ? routes : undefined;
+  const routes: Route[] = [];
+  for (let i = 0; i < items.length; i++) routes.push(decodeRouteAt(items[i]!, paths));
+  return routes;
 }
 
 /** Decodes DNS settings; every member is optional. */
@@ -158,8 +171,73 @@ function decodeResult020(raw: JsonObject): Result020 {
   return result;
 }
 
-function decodeInterfaceIndex(raw: JsonObject, at: FieldPath): number | undefined {
-  return optionalInteger(field(raw, "interface"), child(at, "interface"));
+/** Where the members of an interface sit, for error messages. */
+function interfacePaths() {
+  const at = { struct: "Interface", path: "interfaces" };
+  return {
+    name: child(at, "name"),
+    mac: child(at, "mac"),
+    mtu: child(at, "mtu"),
+    sandbox: child(at, "sandbox"),
+    socketPath: child(at, "socketPath"),
+    pciID: child(at, "pciID"),
+  };
+}
+
+const INTERFACE040_FIELDS = fieldNames("name", "mac", "sandbox");
+
+function decodeInterface040(raw: JsonObject, paths: ReturnType<typeof interfacePaths>) {
+  const f = readFields(raw, INTERFACE040_FIELDS);
+  const iface: Interface040 = { name: optionalString(f.name, paths.name) ?? "" };
+  put(iface, "mac", optionalString(f.mac, paths.mac));
+  put(iface, "sandbox", optionalString(f.sandbox, paths.sandbox));
+  return iface;
+}
+
+const INTERFACE100_FIELDS = fieldNames("name", "mac", "mtu", "sandbox", "socketPath", "pciID");
+
+function decodeInterface100(raw: JsonObject, paths: ReturnType<typeof interfacePaths>) {
+  const f = readFields(raw, INTERFACE100_FIELDS);
+  const iface: Interface100 = { name: optionalString(f.name, paths.name) ?? "" };
+  put(iface, "mac", optionalString(f.mac, paths.mac));
+  put(iface, "mtu", optionalInteger(f.mtu, paths.mtu));
+  put(iface, "sandbox", optionalString(f.sandbox, paths.sandbox));
+  put(iface, "socketPath", optionalString(f.socketPath, paths.socketPath));
+  put(iface, "pciID", optionalString(f.pciID, paths.pciID));
+  return iface;
+}
+
+/** Where the members of an IP sit, for error messages. */
+function ipPaths() {
+  const at = { struct: "ipConfig", path: "" };
+  return {
+    version: child(at, "version"),
+    gateway: child(at, "gateway"),
+    interface: child(at, "interface"),
+  };
+}
+
+const IP040_FIELDS = fieldNames("version", "address", "interface", "gateway");
+
+function decodeIpConfig040(raw: JsonObject, paths: ReturnType<typeof ipPaths>): IpConfig040 {
+  const f = readFields(raw, IP040_FIELDS);
+  const ip: IpConfig040 = {
+    version: optionalString(f.version, paths.version) ?? "",
+    address: decodeCidr(f.address),
+  };
+  putPresent(ip, "interface", optionalInteger(f.interface, paths.interface));
+  put(ip, "gateway", decodeIp(f.gateway, paths.gateway));
+  return ip;
+}
+
+const IP100_FIELDS = fieldNames("address", "gateway", "interface");
+
+function decodeIpConfig100(raw: JsonObject, paths: ReturnType<typeof ipPaths>): IpConfig100 {
+  const f = readFields(raw, IP100_FIELDS);
+  const ip: IpConfig100 = { address: decodeCidr(f.address) };
+  put(ip, "gateway", decodeIp(f.gateway, paths.gateway));
+  putPresent(ip, "interface", optionalInteger(f.interface, paths.interface));
+  return ip;
 }
 
 function decodeResult040(raw: JsonObject): Result040 {
@@ -168,27 +246,22 @@ function decodeResult040(raw: JsonObject): Result040 {
     cniVersion: optionalString(field(raw, "cniVersion"), child(at, "cniVersion")) ?? "",
     dns: {},
   };
-  const interfaces = objectsOf(raw, "interfaces", at, "[]*types040.Interface")?.map((item) => {
-    const ifAt = { struct: "Interface", path: "interfaces" };
-    const iface: Interface040 = {
-      name: optionalString(field(item, "name"), child(ifAt, "name")) ?? "",
-    };
-    put(iface, "mac", optionalString(field(item, "mac"), child(ifAt, "mac")));
-    put(iface, "sandbox", optionalString(field(item, "sandbox"), child(ifAt, "sandbox")));
-    return iface;
-  });
-  put(result, "interfaces", interfaces);
-  const ips = objectsOf(raw, "ips", at, "[]*types040.IPConfig")?.map((item) => {
-    const ipAt = { struct: "ipConfig", path: "" };
-    const ip: IpConfig040 = {
-      version: optionalString(field(item, "version"), child(ipAt, "version")) ?? "",
-      address: decodeCidr(field(item, "address")),
-    };
-    putPresent(ip, "interface", decodeInterfaceIndex(item, ipAt));
-    put(ip, "gateway", decodeIp(field(item, "gateway"), child(ipAt, "gateway")));
-    return ip;
-  });
-  put(result, "ips", ips);
+  const interfaces = objectsOf(raw, "interfaces", at, "[]*types040.Interface");
+  if (interfaces !== undefined) {
+    const paths = interfacePaths();
+    const decoded: Interface040[] = [];
+    for (let i = 0; i < interfaces.length; i++) {
+      decoded.push(decodeInterface040(interfaces[i]!, paths));
+    }
+    put(result, "interfaces", decoded);
+  }
+  const ips = objectsOf(raw, "ips", at, "[]*types040.IPConfig");
+  if (ips !== undefined) {
+    const paths = ipPaths();
+    const decoded: IpConfig040[] = [];
+    for (let i = 0; i < ips.length; i++) decoded.push(decodeIpConfig040(ips[i]!, paths));
+    put(result, "ips", decoded);
+  }
   put(result, "routes", decodeRoutes(raw, at));
   result.dns = decodeDns(field(raw, "dns"), child(at, "dns"));
   return result;
@@ -199,37 +272,22 @@ function decodeResult100(raw: JsonObject): Result100 {
   const result: Result100 = {
     cniVersion: optionalString(field(raw, "cniVersion"), child(at, "cniVersion")) ?? "",
   };
-  const ifAt = { struct: "Interface", path: "interfaces" };
-  const ifPaths = {
-    name: child(ifAt, "name"),
-    mac: child(ifAt, "mac"),
-    mtu: child(ifAt, "mtu"),
-    sandbox: child(ifAt, "sandbox"),
-    socketPath: child(ifAt, "socketPath"),
-    pciID: child(ifAt, "pciID"),
-  };
-  const interfaces = objectsOf(raw, "interfaces", at, "[]*types100.Interface")?.map((item) => {
-    const f = fieldsOf(item);
-    const iface: Interface100 = { name: optionalString(f("name"), ifPaths.name) ?? "" };
-    put(iface, "mac", optionalString(f("mac"), ifPaths.mac));
-    put(iface, "mtu", optionalInteger(f("mtu"), ifPaths.mtu));
-    put(iface, "sandbox", optionalString(f("sandbox"), ifPaths.sandbox));
-    put(iface, "socketPath", optionalString(f("socketPath"), ifPaths.socketPath));
-    put(iface, "pciID", optionalString(f("pciID"), ifPaths.pciID));
-    return iface;
-  });
-  put(result, "interfaces", interfaces);
-  const ipAt = { struct: "ipConfig", path: "" };
-  const gatewayAt = child(ipAt, "gateway");
-  const interfaceAt = child(ipAt, "interface");
-  const ips = objectsOf(raw, "ips", at, "[]*types100.IPConfig")?.map((item) => {
-    const f = fieldsOf(item);
-    const ip: IpConfig100 = { address: decodeCidr(f("address")) };
-    put(ip, "gateway", decodeIp(f("gateway"), gatewayAt));
-    putPresent(ip, "interface", optionalInteger(f("interface"), interfaceAt));
-    return ip;
-  });
-  put(result, "ips", ips);
+  const interfaces = objectsOf(raw, "interfaces", at, "[]*types100.Interface");
+  if (interfaces !== undefined) {
+    const paths = interfacePaths();
+    const decoded: Interface100[] = [];
+    for (let i = 0; i < interfaces.length; i++) {
+      decoded.push(decodeInterface100(interfaces[i]!, paths));
+    }
+    put(result, "interfaces", decoded);
+  }
+  const ips = objectsOf(raw, "ips", at, "[]*types100.IPConfig");
+  if (ips !== undefined) {
+    const paths = ipPaths();
+    const decoded: IpConfig100[] = [];
+    for (let i = 0; i < ips.length; i++) decoded.push(decodeIpConfig100(ips[i]!, paths));
+    put(result, "ips", decoded);
+  }
   put(result, "routes", decodeRoutes(raw, at));
   const dns = decodeDns(field(raw, "dns"), child(at, "dns"));
   if (Object.keys(dns).length > 0) result.dns = dns;

@@ -3,10 +3,18 @@
 # plugin with host-local IPAM, chained with the sample plugin) against a fresh network namespace,
 # then CHECK and DEL, and removes everything it created.
 #
+# `scripts/demo.sh <network>` (`make demo NETWORK=<network>`) runs netconf/<network>.conflist
+# instead, e.g. the one `deno task new <network>` wrote.
+#
 # The bridge side lives in a namespace of the demo's own, so the machine's network is untouched.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+network=${1:-mysample}
+if [ ! -f "netconf/$network.conflist" ]; then
+  echo "demo: there is no netconf/$network.conflist" >&2
+  exit 1
+fi
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -37,22 +45,22 @@ host_ns=dcni-demo-host-$id
 netns_name=testing-$id
 netns=/var/run/netns/$netns_name
 cache=$(mktemp -d)
-# host-local keeps mysample's reservations in /var/lib/cni/networks/mysample (the file names no
-# dataDir); remember which of these directories the demo creates, to remove them again.
+# host-local keeps the network's reservations in /var/lib/cni/networks/<network> (the files name
+# no dataDir); remember which of these directories the demo creates, to remove them again.
 created=()
-for dir in /var/lib/cni /var/lib/cni/networks /var/lib/cni/networks/mysample; do
+for dir in /var/lib/cni /var/lib/cni/networks "/var/lib/cni/networks/$network"; do
   [ -e "$dir" ] || created+=("$dir")
 done
 
 cleanup() {
   ip netns exec "$host_ns" env CNI_PATH="$root/bin:/usr/lib/cni" NETCONFPATH="$root/netconf" \
-    CNI_CACHE_DIR="$cache" "$cnitool" del mysample "$netns" >/dev/null 2>&1 || true
+    CNI_CACHE_DIR="$cache" "$cnitool" del "$network" "$netns" >/dev/null 2>&1 || true
   ip netns del "$netns_name" 2>/dev/null || true
   ip netns del "$host_ns" 2>/dev/null || true
   rm -rf "$cache"
   for ((i = ${#created[@]} - 1; i >= 0; i--)); do
     case ${created[i]} in
-      /var/lib/cni/networks/mysample) rm -rf "${created[i]}" ;; # holds only the demo's files
+      "/var/lib/cni/networks/$network") rm -rf "${created[i]}" ;; # holds only the demo's files
       *) rmdir "${created[i]}" 2>/dev/null || true ;;           # only if nothing else is in it
     esac
   done
@@ -69,17 +77,21 @@ cni() {
     CNI_CACHE_DIR="$cache" "$cnitool" "$@"
 }
 
-say "CNI_PATH=./bin:/usr/lib/cni NETCONFPATH=./netconf cnitool add mysample $netns"
-cni add mysample "$netns"
+say "CNI_PATH=./bin:/usr/lib/cni NETCONFPATH=./netconf cnitool add $network $netns"
+cni add "$network" "$netns"
 
-say "ip -n $netns_name addr show eth0"
+say "ip -n $netns_name addr show eth0; ip -n $netns_name route"
 ip -n "$netns_name" addr show eth0
+ip -n "$netns_name" route
 
-say "cnitool check mysample $netns"
-cni check mysample "$netns" && echo "CHECK passed"
+say "cnitool check $network $netns"
+# Not `cni check && echo`: set -e ignores a failure on the left of &&, and the demo must stop.
+cni check "$network" "$netns"
+echo "CHECK passed"
 
-say "cnitool del mysample $netns"
-cni del mysample "$netns" && echo "DEL passed"
+say "cnitool del $network $netns"
+cni del "$network" "$netns"
+echo "DEL passed"
 if ip -n "$netns_name" link show eth0 >/dev/null 2>&1; then
   echo "eth0 is still in the namespace after DEL" >&2
   exit 1

@@ -10,7 +10,7 @@
  * `make install` pick it up. Every file passes `deno task ok` as written.
  *
  * Kinds:
- *   chained    adds a route to the previous plugin's result (runs after bridge + host-local)
+ *   chained    adds a route to the container and the previous plugin's result (after bridge)
  *   interface  a veth pair into the container, addresses from a delegated IPAM plugin
  *   ipam       hands out IPv4 addresses from a range, one reservation file per address
  */
@@ -24,10 +24,11 @@ const KINDS = ["chained", "interface", "ipam"] as const;
 type Kind = typeof KINDS[number];
 
 const USAGE = `usage: deno task new <name> [--kind chained|interface|ipam]
+   or: make new NAME=<name> [KIND=chained|interface|ipam]
 
   <name>   the plugin's name: its executable, its "type" in a network configuration
            (lower-case letters, digits, "-" and "_"; starting with a letter; at most 30)
-  --kind   chained (default): adds a route to the previous plugin's result
+  --kind   chained (default): adds a route to the container and the previous plugin's result
            interface: a veth pair into the container, addresses from a delegated IPAM plugin
            ipam: hands out IPv4 addresses from a range, with reservation files`;
 
@@ -68,8 +69,9 @@ const ENV_PERMISSION = "--allow-env=" + [
 /** What plugins.json gets for each kind: one line about it and its permissions. */
 const MANIFEST: Readonly<Record<Kind, { about: string; permissions: string[] }>> = {
   chained: {
-    about: "Adds a route to the previous plugin's result.",
-    permissions: [ENV_PERMISSION, "--allow-write=/var/log/cni"],
+    about: "Adds a route to the container and to the previous plugin's result.",
+    // nsenter runs `ip route` in the container's namespace.
+    permissions: [ENV_PERMISSION, "--allow-run=/usr/bin/nsenter", "--allow-write=/var/log/cni"],
   },
   interface: {
     about: "A veth pair into the container; addresses from the delegated IPAM plugin.",
@@ -208,9 +210,11 @@ function main(args: string[]): number {
   console.log(`  plugins.json: "${name}" with its permissions
 
 next:
-  make test                 # runs tests/${name}_test.ts (and everything else)
-  make bin                  # builds bin/${name}
-  sudo make demo NETWORK=${name}   # runs netconf/${name}.conflist through libcni`);
+  # its tests, in-process, no root needed
+  $(make -s deno) test --allow-read --allow-write --allow-env --allow-run tests/${name}_test.ts
+  make test                        # every test of the project
+  make bin                         # bin/${name} and the other plugins
+  sudo make demo NETWORK=${name}   # netconf/${name}.conflist through libcni`);
   return 0;
 }
 
