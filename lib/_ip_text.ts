@@ -62,9 +62,10 @@ function readGroups(
     if (i - groupStart < 1 || i - groupStart > 4 || at > 14) return -1;
     let value = 0;
     for (let j = groupStart; j < i; j++) {
-      const c = text.charCodeAt(j) | 0x20; // "A"-"F" as "a"-"f"; digits stay digits
+      const c = text.charCodeAt(j);
+      const letter = c | 0x20; // "A"-"F" as "a"-"f"
       if (c >= 0x30 && c <= 0x39) value = value * 16 + (c - 0x30);
-      else if (c >= 0x61 && c <= 0x66) value = value * 16 + (c - 0x57);
+      else if (letter >= 0x61 && letter <= 0x66) value = value * 16 + (letter - 0x57);
       else return -1;
     }
     out[at] = value >> 8;
@@ -118,7 +119,7 @@ export function ipText(bytes: Uint8Array): string {
   let runLength = 1;
   let zeros = -1;
   for (let i = 0; i <= 8; i++) {
-    if (i < 8 && bytes[2 * i] === 0 && bytes[2 * i + 1] === 0) {
+    if (i < 8 && ((bytes[2 * i]! << 8) | bytes[2 * i + 1]!) === 0) {
       if (zeros < 0) zeros = i;
     } else if (zeros >= 0) {
       if (i - zeros > runLength) {

@@ -5,8 +5,9 @@
  * Each round runs every case once, in turn (round-robin, in a rotating order), after warm-up
  * rounds that are not counted:
  *
- * - floor: scripts/bench_floor.js, which only reads stdin, parses and prints JSON, run with the
- *   sample's flags and permissions: the runtime's start, which no plugin can go below;
+ * - floor: scripts/bench_floor.js, which only reads stdin, parses and prints JSON and exits, run
+ *   with the sample's flags and permissions (compiled the same way when the sample is): the
+ *   runtime's start, which no plugin can go below;
  * - the sample plugin's VERSION, ADD (chained on one interface and one IP) and DEL, run as
  *   production runs it: bin/sample when that is a compiled binary, else `deno run` of its bundle
  *   with the permissions `deno compile` would bake in (scripts/manifest.ts `runArgs`);
@@ -14,12 +15,16 @@
  * - Debian's Go `bandwidth` plugin with nothing to configure, chained on the same previous result:
  *   it only decodes, converts and prints the result, as the sample does;
  * - the scaling case: the sample's ADD, the floor and Go with a previous result of 100 and 1,000
- *   interfaces, IPs and routes.
+ *   interfaces, IPs and routes (half of them IPv6).
+ *
+ * Children get a clean environment: the CNI_* variables, and for `deno run` the DENO_DIR the
+ * launchers use (so the V8 code cache of the bundle is shared with them).
  *
  * Wall time runs from spawning a child to having read all its output. Peak memory (maximum RSS)
  * comes from the kernel's accounting of the exited child, which GNU time (`/usr/bin/time -f %M`)
  * prints: that takes a second run of each case under `time`, so that the wrapper's own fork and
- * exec never count in the wall times. Without /usr/bin/time, memory is left out.
+ * exec never count in the wall times. (Polling /proc/<pid>/status for VmHWM would race the
+ * child's exit.) Without /usr/bin/time (Debian package `time`), memory is left out.
  *
  * Flags: --seconds=N (time budget of the counted rounds; default 40, or $BENCH_SECONDS),
  * --rounds=N (at most N counted rounds), --warmup=N, --quick (a few rounds, for tests),
@@ -110,6 +115,10 @@ function chainedConf(type: string, count: number): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(conf));
 }
 
+function entries(count: number): string {
+  return count === 1 ? "1 entry" : `${count.toLocaleString("en")} entries`;
+}
+
 function cniEnv(command: string): Record<string, string> {
   return {
     CNI_COMMAND: command,
@@ -167,25 +176,82 @@ export function sampleMode(): SampleMode {
 /** The Go reference plugin, from Debian's containernetworking-plugins. */
 export const GO_PLUGIN = "/usr/lib/cni/bandwidth";
 
-/** Every case of the benchmark, in their round-robin order. */
-export function benchCases(sample: SampleMode): BenchCase[] {
-  const denoDir = Deno.env.get("DENO_DIR") ?? `${ROOT}/.tools/deno-dir`;
-  const denoEnv = { DENO_DIR: denoDir, DENO_NO_UPDATE_CHECK: "1" };
-  const floorArgs = [
+/** How the floor runs: like the sample, compiled when the sample is. */
+export interface FloorMode {
+  mode: "compiled" | "bundle";
+  command: string;
+  args: string[];
+  /** Why a compiled sample is compared with a `deno run` floor. */
+  note?: string;
+}
+
+/** The floor run as `deno run` with the sample's flags and permissions. */
+function floorRun(): FloorMode {
+  const args = [
     "run",
     ...RUN_FLAGS,
     ...manifestEntry("sample").permissions,
     `${ROOT}/scripts/bench_floor.js`,
   ];
+  return { mode: "bundle", command: Deno.execPath(), args };
+}
+
+/**
+ * The floor for a compiled sample: bench_floor.js compiled the same way (same permissions, same
+ * DENORT_BIN) into `dir`. Falls back to `deno run` when that compile fails.
+ */
+async function compiledFloor(dir: string): Promise<FloorMode> {
+  const target = `${dir}/bench_floor`;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "compile",
+      "--quiet",
+      "--no-config",
+      "--no-lock",
+      ...manifestEntry("sample").permissions,
+      "-o",
+      target,
+      `${ROOT}/scripts/bench_floor.js`,
+    ],
+    env: { NO_COLOR: "1" },
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  let why = new TextDecoder().decode(output.stderr).split("\n").find((l) => l.trim()) ?? "";
+  if (output.success && isElf(target)) {
+    // A DENORT_BIN that is the deno CLI compiles "successfully" into a copy of the CLI.
+    const ran = await runOnce({
+      name: "floor",
+      about: "",
+      command: target,
+      args: [],
+      env: {},
+      stdin: new TextEncoder().encode("{}"),
+      expect: "json",
+      entries: 0,
+      kind: "floor",
+    });
+    if (ran.status === 0 && new TextDecoder().decode(ran.stdout) === "{}") {
+      return { mode: "compiled", command: target, args: [] };
+    }
+    why = "the compiled floor does not run";
+  }
+  return { ...floorRun(), note: `compiling the floor failed (${why.trim()}): it runs as a script` };
+}
+
+/** Every case of the benchmark, in their round-robin order. */
+export function benchCases(sample: SampleMode, floorMode: FloorMode = floorRun()): BenchCase[] {
+  const denoDir = Deno.env.get("DENO_DIR") ?? `${ROOT}/.tools/deno-dir`;
+  const denoEnv = { DENO_DIR: denoDir, DENO_NO_UPDATE_CHECK: "1" };
   const cases: BenchCase[] = [];
   const add = (c: Omit<BenchCase, "expect" | "kind"> & Partial<BenchCase>) =>
     cases.push({ expect: "json", kind: "sample", ...c });
   const floor = (count: number) =>
     add({
       name: count === 1 ? "floor" : `floor-${count}`,
-      about: `bare Deno: read, parse, print JSON (${count} entries)`,
-      command: Deno.execPath(),
-      args: floorArgs,
+      about: `bare Deno: read, parse, print JSON (${entries(count)})`,
+      command: floorMode.command,
+      args: floorMode.args,
       env: { ...denoEnv, ...cniEnv("ADD") },
       stdin: chainedConf("sample", count),
       entries: count,
@@ -194,7 +260,7 @@ export function benchCases(sample: SampleMode): BenchCase[] {
   const go = (count: number) =>
     add({
       name: count === 1 ? "go-add" : `go-add-${count}`,
-      about: `Go bandwidth ADD, nothing configured (${count} entries)`,
+      about: `Go bandwidth ADD, nothing configured (${entries(count)})`,
       command: GO_PLUGIN,
       args: [],
       env: cniEnv("ADD"),
@@ -377,7 +443,21 @@ export async function bench(options: BenchOptions): Promise<Record<string, unkno
     );
   }
   const sample = sampleMode();
-  let cases = benchCases(sample);
+  const temporary = sample.mode === "compiled" ? Deno.makeTempDirSync({ prefix: "bench" }) : "";
+  try {
+    const floorMode = temporary ? await compiledFloor(temporary) : floorRun();
+    return await measure(options, sample, floorMode);
+  } finally {
+    if (temporary) Deno.removeSync(temporary, { recursive: true });
+  }
+}
+
+async function measure(
+  options: BenchOptions,
+  sample: SampleMode,
+  floorMode: FloorMode,
+): Promise<Record<string, unknown>> {
+  let cases = benchCases(sample, floorMode);
   if (options.only) cases = cases.filter((c) => options.only!.includes(c.name));
   const hasTime = fileSize(TIME) !== null;
   for (const c of cases) checkOutcome(c, await runOnce(c));
@@ -448,6 +528,11 @@ export async function bench(options: BenchOptions): Promise<Record<string, unkno
       command: [sample.command, ...sample.args].join(" "),
       bundleBytes: fileSize(bundlePath("sample")),
       binaryBytes: sample.mode === "compiled" ? fileSize(sample.command) : null,
+    },
+    floor: {
+      mode: floorMode.mode,
+      command: [floorMode.command, ...floorMode.args].join(" "),
+      ...(floorMode.note && { note: floorMode.note }),
     },
     goPlugin: fileSize(GO_PLUGIN) === null ? null : GO_PLUGIN,
     memory: hasTime ? `${TIME} -f %M, a separate run per sample` : null,
