@@ -6,7 +6,7 @@
  *   bin [names]      bin/<name>: the compiled binary when compile works, else a launcher script
  *
  * `deno compile` needs the denort runtime: DENORT_BIN names a local copy; without it, Deno
- * downloads one, which fails offline with a one-line message.
+ * downloads one, which fails offline with a one-line message. BIN_DIR moves bin/ elsewhere.
  */
 import {
   bundlePath,
@@ -19,6 +19,7 @@ import {
 import { eagerFunctions } from "./_eager.ts";
 
 const deno = Deno.execPath();
+const binDir = Deno.env.get("BIN_DIR") || `${ROOT}/bin`;
 
 async function run(args: string[], env: Record<string, string> = {}) {
   const output = await new Deno.Command(deno, { args, env, stdout: "piped", stderr: "piped" })
@@ -44,6 +45,14 @@ async function bundle(plugin: PluginEntry): Promise<void> {
   // Compiled with the module, the functions come out of the code cache: see scripts/_eager.ts.
   const path = bundlePath(plugin.name);
   Deno.writeTextFileSync(path, eagerFunctions(Deno.readTextFileSync(path)));
+}
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
 }
 
 /** Why compiling failed, in one line. */
@@ -80,8 +89,10 @@ async function answersVersion(path: string): Promise<boolean> {
 
 async function compile(plugin: PluginEntry): Promise<string | undefined> {
   await bundle(plugin);
-  Deno.mkdirSync(`${ROOT}/bin`, { recursive: true });
-  const target = `${ROOT}/bin/${plugin.name}`;
+  const denort = Deno.env.get("DENORT_BIN");
+  if (denort && !isFile(denort)) return `DENORT_BIN=${denort} is not a file`;
+  Deno.mkdirSync(binDir, { recursive: true });
+  const target = `${binDir}/${plugin.name}`;
   const temporary = `${target}.compiling`;
   const { ok, text } = await run([
     "compile",
@@ -114,7 +125,7 @@ function shellQuote(word: string): string {
 
 /** A launcher that runs the bundle with the compiled binary's permissions. */
 function writeLauncher(plugin: PluginEntry): void {
-  const target = `${ROOT}/bin/${plugin.name}`;
+  const target = `${binDir}/${plugin.name}`;
   const command = [deno, ...runArgs(plugin)].map(shellQuote).join(" ");
   const script = `#!/bin/sh
 # ${plugin.name}: runs the bundle that \`deno compile\` would embed, with the same permissions.
@@ -122,7 +133,7 @@ export DENO_NO_UPDATE_CHECK=1
 export DENO_DIR="\${DENO_DIR:-${ROOT}/.tools/deno-dir}"
 exec ${command} "$@"
 `;
-  Deno.mkdirSync(`${ROOT}/bin`, { recursive: true });
+  Deno.mkdirSync(binDir, { recursive: true });
   Deno.writeTextFileSync(`${target}.tmp`, script, { mode: 0o755 });
   Deno.renameSync(`${target}.tmp`, target);
 }
