@@ -4,7 +4,7 @@
  */
 import type { ErrorObject } from "./errors.ts";
 import { resultFamily } from "./result.ts";
-import type { AnyResult, Dns, Route, VersionInfo } from "./types.ts";
+import type { AnyResult, VersionInfo } from "./types.ts";
 
 const GO_ESCAPES: Readonly<Record<string, string>> = {
   "<": "\\u003c",
@@ -46,190 +46,113 @@ export function marshalCompact(value: unknown): string {
   return escapeLikeGo(stringifyWellFormed(value));
 }
 
-/** A copy of `value` with the keys of every object sorted by byte order. */
-function sortKeysDeep(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeysDeep);
-  if (typeof value !== "object" || value === null) return value;
-  const sorted: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) {
-    sorted[key] = sortKeysDeep((value as Record<string, unknown>)[key]);
-  }
-  return sorted;
-}
+/**
+ * How a member prints: "always"; "absent" (left out only when absent: Go's pointers, such as an
+ * IP's `interface` or a route's `table`); "empty" (Go's omitempty: also left out when "", 0, an
+ * empty list or an object that prints as `{}`).
+ */
+type Omission = "always" | "absent" | "empty";
 
-/** `source` with only `keys`, in that order, leaving out absent members. */
-function pick(source: object, keys: readonly string[]): Record<string, unknown> {
-  const picked: Record<string, unknown> = {};
-  for (const key of keys) {
-    const value = (source as Record<string, unknown>)[key];
-    if (value !== undefined) picked[key] = value;
-  }
-  return picked;
-}
+/** The members of one wire object, in print order; `shape` applies to an object or list member. */
+type Shape = readonly (readonly [key: string, omission: Omission, shape?: Shape])[];
 
-/** Leaves out what Go's omitempty leaves out: "", 0, empty lists (but keeps the given keys). */
-function omitEmpty(object: Record<string, unknown>, keep: readonly string[] = []) {
-  for (const [key, value] of Object.entries(object)) {
-    if (keep.includes(key)) continue;
-    if (value === "" || value === 0 || (Array.isArray(value) && value.length === 0)) {
-      delete object[key];
-    }
-  }
-  return object;
-}
+// The 0.x families print members in Go's struct order (reference note R4).
+const ROUTE_0X: Shape = [
+  ["dst", "always"],
+  ["gw", "empty"],
+  ["mtu", "empty"],
+  ["advmss", "empty"],
+  ["priority", "empty"],
+  ["table", "absent"],
+  ["scope", "absent"],
+];
+const DNS_0X: Shape = [
+  ["nameservers", "empty"],
+  ["domain", "empty"],
+  ["search", "empty"],
+  ["options", "empty"],
+];
+const IP_020: Shape = [["ip", "always"], ["gateway", "empty"], ["routes", "empty", ROUTE_0X]];
+const RESULT_020: Shape = [
+  ["cniVersion", "empty"],
+  ["ip4", "absent", IP_020],
+  ["ip6", "absent", IP_020],
+  ["dns", "always", DNS_0X],
+];
+const RESULT_040: Shape = [
+  ["cniVersion", "empty"],
+  ["interfaces", "empty", [["name", "always"], ["mac", "empty"], ["sandbox", "empty"]]],
+  ["ips", "empty", [
+    ["version", "always"],
+    ["interface", "absent"],
+    ["address", "always"],
+    ["gateway", "empty"],
+  ]],
+  ["routes", "empty", ROUTE_0X],
+  ["dns", "always", DNS_0X],
+];
+// 1.x results pass through a generic map in Go: every key at every depth prints in byte order,
+// and an empty dns is left out.
+const RESULT_100: Shape = [
+  ["cniVersion", "empty"],
+  ["dns", "empty", [
+    ["domain", "empty"],
+    ["nameservers", "empty"],
+    ["options", "empty"],
+    ["search", "empty"],
+  ]],
+  ["interfaces", "empty", [
+    ["mac", "empty"],
+    ["mtu", "empty"],
+    ["name", "always"],
+    ["pciID", "empty"],
+    ["sandbox", "empty"],
+    ["socketPath", "empty"],
+  ]],
+  ["ips", "empty", [["address", "always"], ["gateway", "empty"], ["interface", "absent"]]],
+  ["routes", "empty", [
+    ["advmss", "empty"],
+    ["dst", "always"],
+    ["gw", "empty"],
+    ["mtu", "empty"],
+    ["priority", "empty"],
+    ["scope", "absent"],
+    ["table", "absent"],
+  ]],
+];
 
-const ROUTE_KEYS = ["dst", "gw", "mtu", "advmss", "priority", "table", "scope"] as const;
-const DNS_KEYS = ["nameservers", "domain", "search", "options"] as const;
+const SHAPES = { "020": RESULT_020, "040": RESULT_040, "100": RESULT_100 } as const;
 
-function wireRoute(route: Route) {
-  return omitEmpty(pick(route, ROUTE_KEYS), ["dst", "table", "scope"]);
-}
-
-function wireDns(dns: Dns | undefined) {
-  return omitEmpty(pick(dns ?? {}, DNS_KEYS));
-}
-
-function wireRoutes(routes: Route[] | undefined) {
-  return routes?.length ? routes.map(wireRoute) : undefined;
-}
-
-function wireList<T extends object>(
-  list: T[] | undefined,
-  keys: readonly string[],
-  keep: string[],
-) {
-  return list?.length ? list.map((item) => omitEmpty(pick(item, keys), keep)) : undefined;
-}
-
-// 1.x output has every key at every depth in byte order (reference note R4). The functions below
-// build it in that order directly, rather than picking in struct order and sorting a copy of the
-// whole result: a result with many entries is printed cold, at every container start. Members are
-// read in struct order, as the other families read them.
-
-/** Go's omitempty: "", 0 and empty lists are left out. */
+/** Go's omitempty test (an object is empty when it prints no member). */
 function isEmpty(value: unknown): boolean {
-  return value === "" || value === 0 || (Array.isArray(value) && value.length === 0);
+  return value === "" || value === 0 ||
+    (Array.isArray(value) ? value.length === 0 : typeof value === "object" &&
+      value !== null && Object.keys(value).length === 0);
 }
 
-/** Sets `key` (callers go in byte order) unless the value is absent, or empty and omitempty. */
-function setSorted(
-  target: Record<string, unknown>,
-  key: string,
-  value: unknown,
-  omitempty: boolean,
-): void {
-  if (value === undefined || (omitempty && isEmpty(value))) return;
-  target[key] = typeof value === "object" && value !== null ? sortKeysDeep(value) : value;
-}
-
-function interfaceToWire100(iface: import("./types.ts").Interface100) {
-  const name = iface.name;
-  const mac = iface.mac;
-  const mtu = iface.mtu;
-  const sandbox = iface.sandbox;
-  const socketPath = iface.socketPath;
-  const pciID = iface.pciID;
+/** A plain object with the members of `shape`, in its order, that Go would print. */
+function toWire(source: object, shape: Shape): Record<string, unknown> {
   const wire: Record<string, unknown> = {};
-  setSorted(wire, "mac", mac, true);
-  setSorted(wire, "mtu", mtu, true);
-  setSorted(wire, "name", name, false);
-  setSorted(wire, "pciID", pciID, true);
-  setSorted(wire, "sandbox", sandbox, true);
-  setSorted(wire, "socketPath", socketPath, true);
-  return wire;
-}
-
-function ipToWire100(ip: import("./types.ts").IpConfig100) {
-  const address = ip.address;
-  const gateway = ip.gateway;
-  const index = ip.interface;
-  const wire: Record<string, unknown> = {};
-  setSorted(wire, "address", address, false);
-  setSorted(wire, "gateway", gateway, true);
-  setSorted(wire, "interface", index, false);
-  return wire;
-}
-
-function routeToWire100(route: Route) {
-  const dst = route.dst;
-  const gw = route.gw;
-  const mtu = route.mtu;
-  const advmss = route.advmss;
-  const priority = route.priority;
-  const table = route.table;
-  const scope = route.scope;
-  const wire: Record<string, unknown> = {};
-  setSorted(wire, "advmss", advmss, true);
-  setSorted(wire, "dst", dst, false);
-  setSorted(wire, "gw", gw, true);
-  setSorted(wire, "mtu", mtu, true);
-  setSorted(wire, "priority", priority, true);
-  setSorted(wire, "scope", scope, false);
-  setSorted(wire, "table", table, false);
-  return wire;
-}
-
-function resultToWire100(r: import("./types.ts").Result100): Record<string, unknown> {
-  const source = r.dns ?? {};
-  const nameservers = source.nameservers;
-  const domain = source.domain;
-  const search = source.search;
-  const options = source.options;
-  const dns: Record<string, unknown> = {};
-  setSorted(dns, "domain", domain, true);
-  setSorted(dns, "nameservers", nameservers, true);
-  setSorted(dns, "options", options, true);
-  setSorted(dns, "search", search, true);
-  const interfaces = r.interfaces?.length ? r.interfaces.map(interfaceToWire100) : undefined;
-  const ips = r.ips?.length ? r.ips.map(ipToWire100) : undefined;
-  const routes = r.routes?.length ? r.routes.map(routeToWire100) : undefined;
-  const wire: Record<string, unknown> = {};
-  setSorted(wire, "cniVersion", r.cniVersion || undefined, false);
-  if (Object.keys(dns).length) wire.dns = dns;
-  if (interfaces !== undefined) wire.interfaces = interfaces;
-  if (ips !== undefined) wire.ips = ips;
-  if (routes !== undefined) wire.routes = routes;
+  for (const [key, omission, inner] of shape) {
+    let value = (source as Record<string, unknown>)[key];
+    if (inner !== undefined && typeof value === "object" && value !== null) {
+      value = Array.isArray(value)
+        ? value.map((item) => toWire(item, inner))
+        : toWire(value, inner);
+    }
+    if (value === undefined && omission !== "always") continue;
+    if (omission === "empty" && isEmpty(value)) continue;
+    wire[key] = value ?? (inner ? {} : value);
+  }
   return wire;
 }
 
 /**
- * The result as Go prints it: plain objects in the family's key order, empty members left out
- * (an empty `cniVersion` too).
+ * The result as Go prints it: plain objects in the family's key order, unknown members dropped
+ * and empty ones left out (an empty `cniVersion` too).
  */
 export function resultToWire(result: AnyResult): Record<string, unknown> {
-  switch (resultFamily(result)) {
-    case "020": {
-      const r = result as import("./types.ts").Result020;
-      const ipConfig = (ip: typeof r.ip4) =>
-        ip &&
-        omitEmpty(
-          pick({ ...ip, routes: wireRoutes(ip.routes) }, ["ip", "gateway", "routes"]),
-          ["ip"],
-        );
-      return pick({
-        cniVersion: r.cniVersion || undefined,
-        ip4: ipConfig(r.ip4),
-        ip6: ipConfig(r.ip6),
-        dns: wireDns(r.dns),
-      }, ["cniVersion", "ip4", "ip6", "dns"]);
-    }
-    case "040": {
-      const r = result as import("./types.ts").Result040;
-      return pick({
-        cniVersion: r.cniVersion || undefined,
-        interfaces: wireList(r.interfaces, ["name", "mac", "sandbox"], ["name"]),
-        ips: wireList(
-          r.ips,
-          ["version", "interface", "address", "gateway"],
-          ["version", "interface", "address"],
-        ),
-        routes: wireRoutes(r.routes),
-        dns: wireDns(r.dns),
-      }, ["cniVersion", "interfaces", "ips", "routes", "dns"]);
-    }
-    case "100":
-      return resultToWire100(result as import("./types.ts").Result100);
-  }
+  return toWire(result, SHAPES[resultFamily(result)]);
 }
 
 /** A result as the reference prints it on stdout. */
