@@ -15,6 +15,7 @@ import {
   decodeNetConf,
   field,
   type Invocation,
+  isJsonObject,
   type JsonObject,
   type NetConf,
   optionalBoolean,
@@ -38,13 +39,16 @@ export interface SampleConf extends NetConf {
 export function parseSampleConfig(invocation: Invocation): SampleConf {
   let conf: SampleConf;
   try {
-    const base = decodeNetConf(invocation.document, "PluginConf");
     const at = { struct: "PluginConf", path: "" };
+    // PluginConf declares runtimeConfig itself, so Go names the sample's struct when it is not an
+    // object: check it before decodeNetConf reports it against NetConf's generic map.
+    const document = invocation.document;
     const runtimeConfig = optionalObject(
-      field(base.raw, "runtimeConfig"),
+      isJsonObject(document) ? field(document, "runtimeConfig") : undefined,
       child(at, "runtimeConfig"),
       'struct { SampleConfig map[string]interface {} "json:\\"sample\\"" }',
     );
+    const base = decodeNetConf(document, "PluginConf");
     // Go names the innermost struct in the error, here an anonymous one: ".runtimeConfig.sample".
     const runtimeSample = runtimeConfig &&
       optionalObject(

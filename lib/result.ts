@@ -134,18 +134,18 @@ function decodeRoutes(raw: JsonObject, at: FieldPath): Route[] | undefined {
   return routes;
 }
 
-/** Decodes DNS settings; every member is optional. */
+/**
+ * Decodes DNS settings; every member is optional. Go names the innermost struct in a member's
+ * error: "Go struct field DNS.dns.domain".
+ */
 export function decodeDns(raw: unknown, at: FieldPath): Dns {
   const object = optionalObject(raw, at, "types.DNS") ?? {};
+  const member = (key: string) => child(at, key, "DNS");
   const dns: Dns = {};
-  put(
-    dns,
-    "nameservers",
-    optionalStringList(field(object, "nameservers"), child(at, "nameservers")),
-  );
-  put(dns, "domain", optionalString(field(object, "domain"), child(at, "domain")));
-  put(dns, "search", optionalStringList(field(object, "search"), child(at, "search")));
-  put(dns, "options", optionalStringList(field(object, "options"), child(at, "options")));
+  put(dns, "nameservers", optionalStringList(field(object, "nameservers"), member("nameservers")));
+  put(dns, "domain", optionalString(field(object, "domain"), member("domain")));
+  put(dns, "search", optionalStringList(field(object, "search"), member("search")));
+  put(dns, "options", optionalStringList(field(object, "options"), member("options")));
   return dns;
 }
 

@@ -244,6 +244,16 @@ Deno.test("decodeNetConf() (C1)", async (t) => {
       "json: cannot unmarshal number into Go struct field IPAM.ipam.type of type string",
     ],
     [
+      "names the DNS struct for a numeric dns domain",
+      { dns: { domain: 5 } },
+      "json: cannot unmarshal number into Go struct field DNS.dns.domain of type string",
+    ],
+    [
+      "names the DNS struct for a string dns search",
+      { dns: { search: "a" } },
+      "json: cannot unmarshal string into Go struct field DNS.dns.search of type []string",
+    ],
+    [
       "rejects a list as the whole config",
       [],
       "json: cannot unmarshal array into Go value of type PluginConf",
