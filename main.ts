@@ -9,8 +9,7 @@ import {
   ALL_VERSIONS,
   child,
   containerIps,
-  convertResult,
-  CURRENT_VERSION,
+  convertToCurrent,
   DecodeError,
   decodeNetConf,
   field,
@@ -71,7 +70,7 @@ export function parseSampleConfig(invocation: Invocation): SampleConf {
   if (conf.rawPrevResult !== undefined) {
     try {
       const parsed = parsePrevResult(conf.rawPrevResult, conf.cniVersion);
-      conf.prevResult = convertResult(parsed, CURRENT_VERSION) as Result100;
+      conf.prevResult = convertToCurrent(parsed);
     } catch (error) {
       if (!(error instanceof DecodeError)) throw error;
       throw new Error(`could not parse prevResult: ${error.message}`);

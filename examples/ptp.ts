@@ -27,7 +27,7 @@ import {
   ALL_VERSIONS,
   CniError,
   configError,
-  convertResult,
+  convertToCurrent,
   CURRENT_VERSION,
   DecodeError,
   decodeNetConf,
@@ -563,8 +563,7 @@ export function ptpPlugin(dependencies: Partial<PtpDependencies> = {}): PluginHa
       }
       return withDelegatedAdd(conf.ipamType, invocation.stdin, {
         ...delegation(invocation),
-        use: (result) =>
-          attach(invocation, conf, deps, convertResult(result, CURRENT_VERSION) as Result100),
+        use: (result) => attach(invocation, conf, deps, convertToCurrent(result)),
       });
     },
 
@@ -592,10 +591,7 @@ export function ptpPlugin(dependencies: Partial<PtpDependencies> = {}): PluginHa
       if (conf.rawPrevResult === undefined) throw new Error("ptp: Required prevResult missing");
       let result: Result100;
       try {
-        result = convertResult(
-          parsePrevResult(conf.rawPrevResult, conf.cniVersion),
-          CURRENT_VERSION,
-        ) as Result100;
+        result = convertToCurrent(parsePrevResult(conf.rawPrevResult, conf.cniVersion));
       } catch (error) {
         if (!(error instanceof DecodeError)) throw error;
         throw new Error(error.message);

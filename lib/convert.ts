@@ -5,7 +5,7 @@
 import { cloneData } from "./_clone.ts";
 import { cidrIsIpv4 } from "./ip.ts";
 import { resultFamily } from "./result.ts";
-import { familyOf, isSpecVersion, type ResultFamily } from "./version.ts";
+import { CURRENT_VERSION, familyOf, isSpecVersion, type ResultFamily } from "./version.ts";
 import type {
   AnyResult,
   Dns,
@@ -156,4 +156,19 @@ export function convertResult(result: AnyResult, toVersion: string): AnyResult {
     default: // "100>020"
       return from040To020(from100To040(result as Result100, "0.4.0"), target);
   }
+}
+
+/**
+ * Converts a result to the newest spec version, 1.1.0: the shape handlers work with.
+ *
+ * @throws {Error} as convertResult does
+ */
+export function convertToCurrent(result: AnyResult): Result100 {
+  const converted = convertResult(result, CURRENT_VERSION);
+  if (!isResult100(converted)) throw new Error(`not a 1.x result: ${converted.cniVersion}`);
+  return converted;
+}
+
+function isResult100(result: AnyResult): result is Result100 {
+  return familyOf(result.cniVersion) === "100";
 }

@@ -8,14 +8,14 @@
  */
 import { type ConfigReader, configReader } from "./config_reader.ts";
 import { decodeNetConf, type NetConf, parsePrevResult } from "./config.ts";
-import { convertResult } from "./convert.ts";
+import { convertResult, convertToCurrent } from "./convert.ts";
 import { type DelegateOptions, denoDelegateExec } from "./delegate.ts";
 import { type CniArgKind, type CniArgs, parseCniArgs, type Verb } from "./env.ts";
 import { CniError, ErrorCode, toCniError } from "./errors.ts";
 import { createLogger, type Logger, readLogSettings } from "./log.ts";
 import type { Handler, Invocation, PluginHandlers } from "./skel.ts";
 import type { AnyResult, Result100 } from "./types.ts";
-import { ALL_VERSIONS, CURRENT_VERSION } from "./version.ts";
+import { ALL_VERSIONS } from "./version.ts";
 import { DecodeError, isJsonObject, type JsonObject } from "./_decode.ts";
 
 /** What a plugin's `config` validator gets besides the raw configuration object. */
@@ -127,7 +127,7 @@ function convertPrevResult(conf: NetConf): Result100 | undefined {
   if (conf.rawPrevResult === undefined) return undefined;
   try {
     const parsed = parsePrevResult(conf.rawPrevResult, conf.cniVersion);
-    return convertResult(parsed, CURRENT_VERSION) as Result100;
+    return convertToCurrent(parsed);
   } catch (error) {
     if (error instanceof CniError) throw error;
     throw new CniError(

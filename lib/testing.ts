@@ -33,13 +33,12 @@
  */
 import { redirectConsole } from "./_console.ts";
 import { isJsonObject, type JsonObject } from "./_decode.ts";
-import { convertResult } from "./convert.ts";
+import { convertResult, convertToCurrent } from "./convert.ts";
 import type { ErrorObject } from "./errors.ts";
 import { formatResult } from "./print.ts";
 import { decodeResult } from "./result.ts";
 import { dispatch, type PluginHandlers, type PluginIo } from "./skel.ts";
 import type { Result100 } from "./types.ts";
-import { CURRENT_VERSION } from "./version.ts";
 
 /** The CNI_* variables {@link invoke} sets unless told otherwise. */
 export const DEFAULT_TEST_ENV: Readonly<Record<string, string>> = {
@@ -130,7 +129,7 @@ function readOutcome(code: number, stdout: string, stderr: string, stdin: string
   } else if (isJsonObject(json) && "cniVersion" in json && !("supportedVersions" in json)) {
     const version = versionOf(stdin);
     try {
-      outcome.result = convertResult(decodeResult(version, json), CURRENT_VERSION) as Result100;
+      outcome.result = convertToCurrent(decodeResult(version, json));
     } catch (error) {
       throw new Error(
         `the plugin printed a result that a runtime reading cniVersion ${version} rejects ` +
