@@ -9,9 +9,8 @@
  * @module
  */
 import { DecodeError, field, isJsonObject, optionalInteger, optionalString } from "./_decode.ts";
-import { goJsonSyntaxError } from "./_go_json.ts";
 import { goQuote } from "./_go_quote.ts";
-import { configVersionOf } from "./config.ts";
+import { configVersionOf, parseJson } from "./config.ts";
 import { splitCniPath } from "./env.ts";
 import { CniError } from "./errors.ts";
 import { decodeResult } from "./result.ts";
@@ -151,7 +150,7 @@ export function delegateFailure(output: DelegateRunOutput, timeoutMs: number): C
     );
   }
   try {
-    const parsed = parseGoJson(output.stdout);
+    const parsed = parseJson(output.stdout);
     if (parsed === null) return new CniError(0, "");
     if (!isJsonObject(parsed)) {
       throw new DecodeError(
@@ -178,14 +177,6 @@ export function delegateFailure(output: DelegateRunOutput, timeoutMs: number): C
       `netplugin failed but error parsing its diagnostic message ${goQuote(output.stdout)}: ` +
         error.message,
     );
-  }
-}
-
-function parseGoJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new DecodeError(goJsonSyntaxError(text) ?? "invalid JSON");
   }
 }
 
@@ -241,7 +232,7 @@ function defaultSleep(ms: number): Promise<void> {
 export function parseDelegateResult(stdout: string, config: string | Uint8Array): AnyResult {
   let raw: unknown;
   try {
-    raw = parseGoJson(stdout);
+    raw = parseJson(stdout);
   } catch (error) {
     throw new Error(`failed to unmarshal raw result: ${(error as Error).message} result ${stdout}`);
   }
@@ -259,7 +250,7 @@ export function parseDelegateResult(stdout: string, config: string | Uint8Array)
     version = own;
   } else {
     const text = typeof config === "string" ? config : new TextDecoder().decode(config);
-    version = configVersionOf(parseGoJson(text)) || "0.1.0";
+    version = configVersionOf(parseJson(text)) || "0.1.0";
     raw = { ...raw, cniVersion: version };
   }
   try {
