@@ -15,6 +15,8 @@
  *   ipam       hands out IPv4 addresses from a range, one reservation file per address
  */
 import { parseArgs } from "node:util";
+import { CNI_VARIABLES } from "../lib/env.ts";
+import { LOG_FILE_VARIABLE, LOG_LEVEL_VARIABLE } from "../lib/log.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const TEMPLATES = `${ROOT}/scripts/templates`;
@@ -55,16 +57,8 @@ const RESERVED = [
 ];
 
 /** The variables every plugin may read: the protocol's and the logger's. */
-const ENV_PERMISSION = "--allow-env=" + [
-  "CNI_COMMAND",
-  "CNI_CONTAINERID",
-  "CNI_NETNS",
-  "CNI_IFNAME",
-  "CNI_ARGS",
-  "CNI_PATH",
-  "DENO_CNI_LOG_LEVEL",
-  "DENO_CNI_LOG_FILE",
-].join(",");
+const ENV_PERMISSION = "--allow-env=" +
+  [...CNI_VARIABLES, LOG_LEVEL_VARIABLE, LOG_FILE_VARIABLE].join(",");
 
 /** What plugins.json gets for each kind: one line about it and its permissions. */
 const MANIFEST: Readonly<Record<Kind, { about: string; permissions: string[] }>> = {
