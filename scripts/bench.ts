@@ -460,6 +460,12 @@ async function measure(
   let cases = benchCases(sample, floorMode);
   if (options.only) cases = cases.filter((c) => options.only!.includes(c.name));
   const hasTime = fileSize(TIME) !== null;
+  if (!hasTime) console.error(`bench: no ${TIME} (Debian package time): no memory figures`);
+  if (fileSize(GO_PLUGIN) === null) {
+    console.error(
+      `bench: no ${GO_PLUGIN} (Debian package containernetworking-plugins): no Go rows`,
+    );
+  }
   for (const c of cases) checkOutcome(c, await runOnce(c));
 
   const wall = new Map<string, number[]>(cases.map((c) => [c.name, []]));
