@@ -40,13 +40,11 @@ bench: bin
 	fi
 	$(DENO) task bench
 
-# Copies each plugin into CNI_PATH atomically: a temporary file beside the target, then rename.
+# Installs every plugin of plugins.json into CNI_PATH with the node installer (cli/install_node.ts):
+# each file atomically, recorded by digest, and a file deno-cni did not install is left alone.
+# INSTALL_FLAGS adds installer options, e.g. INSTALL_FLAGS=--force or INSTALL_FLAGS=--dry-run.
 install: bin
-	install -d "$(CNI_PATH)"
-	@for p in $(PLUGINS); do \
-	  install -m 0755 "bin/$$p" "$(CNI_PATH)/.$$p.tmp" && mv -f "$(CNI_PATH)/.$$p.tmp" "$(CNI_PATH)/$$p" \
-	    && echo "installed $(CNI_PATH)/$$p"; \
-	done
+	$(DENO) task install-node --bin-dir "$(CNI_PATH)" $(INSTALL_FLAGS) $(PLUGINS)
 
 clean:
 	rm -rf bin dist

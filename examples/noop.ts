@@ -5,7 +5,7 @@
 import { definePlugin, emptyResult, runPlugin } from "../lib/mod.ts";
 
 export const noopPlugin = definePlugin({
-  name: "noop",
+  name: "deno-noop",
   about: "CNI noop plugin (deno-cni)",
   add: ({ configVersion }) => emptyResult(configVersion),
   check: () => {},

@@ -1,7 +1,7 @@
 /**
- * The ptp plugin: a point-to-point link between the host and a container, like the reference
- * `ptp`. A veth pair is created with one end in CNI_NETNS, named CNI_IFNAME; the addresses come
- * from the IPAM plugin named by `ipam.type` (delegated, e.g. host-local).
+ * The deno-ptp plugin: a point-to-point link between the host and a container, like the
+ * reference `ptp`. A veth pair is created with one end in CNI_NETNS, named CNI_IFNAME; the
+ * addresses come from the IPAM plugin named by `ipam.type`.
  *
  * In the container every address gets a link route to its gateway and a route to its subnet
  * through that gateway (so all traffic, even to the subnet, goes through the host), plus the IPAM
@@ -9,107 +9,29 @@
  * to each container address. The result lists the host interface (index 0) and the container
  * interface (index 1, which every IP names).
  *
- * Namespace work happens in child processes (`ip`, `nsenter --net=<CNI_NETNS> ip`, `sysctl`);
- * this process never changes its own namespace.
+ * A host route is never replaced: when another link already routes a container address (two
+ * networks handing out the same address), ADD fails and releases what it took.
  *
- * Configuration: `ipam` (required), `mtu` (integer, optional: the kernel's default when absent or
- * 0), `dns` (optional; replaces the IPAM plugin's DNS when any member is set). `ipMasq: true` is
- * refused with code 2: this example sets up no masquerading.
- *
- * Permissions (plugins.json): `--allow-env` for the CNI_* variables, `--allow-run` without a list
- * (the IPAM plugin's path comes from CNI_PATH at run time, and Deno's allow-list holds exact
- * programs only), `--allow-read` without a list (to find the IPAM plugin in the CNI_PATH
- * directories).
+ * Configuration: `ipam` (required), `mtu` (optional: the kernel's default when absent or 0),
+ * `dns` (optional; replaces the IPAM plugin's DNS). `ipMasq: true` is refused with code 2: this
+ * example sets up no masquerading.
  *
  * @module
  */
 import {
-  ALL_VERSIONS,
   CniError,
   configError,
-  convertToCurrent,
-  CURRENT_VERSION,
-  DecodeError,
-  decodeNetConf,
-  delegateCheck,
-  delegateDel,
-  type DelegateExec,
-  delegateGc,
-  type DelegateRunOutput,
-  delegateStatus,
-  denoDelegateExec,
-  type Dns,
+  definePlugin,
   ErrorCode,
-  field,
-  formatCidr,
-  formatIp,
-  type Interface100,
-  type Invocation,
-  type IpCidr,
-  isIpv4,
-  optionalInteger,
-  parseCidr,
-  parseIp,
-  parsePrevResult,
-  type PluginHandlers,
+  type IpConfig100,
+  type PluginContext,
+  result,
   type Result100,
   type Route,
   runPlugin,
-  withDelegatedAdd,
 } from "../lib/mod.ts";
-
-/** What the plugin needs from the outside world; tests pass fakes. */
-export interface PtpDependencies {
-  /** Runs `ip`, `nsenter`, `sysctl` and the IPAM plugin. */
-  exec: DelegateExec;
-  /** The time limit of each child process, in milliseconds. */
-  timeoutMs: number;
-  /** A fresh host-side interface name; the default is "veth" and 8 random hex digits. */
-  hostVethName: () => string;
-}
-
-/** The decoded configuration. */
-export interface PtpConf {
-  cniVersion: string;
-  name: string;
-  /** `ipam.type`: the IPAM plugin to delegate to ("" when missing). */
-  ipamType: string;
-  /** The MTU of both ends; undefined leaves the kernel's default. */
-  mtu?: number;
-  ipMasq: boolean;
-  dns?: Dns;
-  rawPrevResult?: Record<string, unknown>;
-}
-
-/**
- * Decodes the configuration.
- *
- * @throws {Error} "failed to load netconf: ..." for a key of the wrong type
- * @throws {CniError} code 7 for an MTU out of range
- */
-export function loadPtpConf(invocation: Invocation): PtpConf {
-  let conf: PtpConf;
-  try {
-    const net = decodeNetConf(invocation.document);
-    const mtu = optionalInteger(field(net.raw, "mtu"), { struct: "NetConf", path: "mtu" });
-    conf = {
-      cniVersion: net.cniVersion,
-      name: net.name,
-      ipamType: net.ipam?.type ?? "",
-      ipMasq: net.ipMasq ?? false,
-      ...(mtu ? { mtu } : {}),
-      ...(net.dns && Object.keys(net.dns).length > 0 ? { dns: net.dns } : {}),
-      ...(net.rawPrevResult ? { rawPrevResult: net.rawPrevResult } : {}),
-    };
-  } catch (error) {
-    if (!(error instanceof DecodeError)) throw error;
-    throw new Error(`failed to load netconf: ${error.message}`);
-  }
-  if (conf.mtu !== undefined && (conf.mtu < 68 || conf.mtu > 65535)) {
-    throw configError("mtu", `must be an integer from 68 to 65535, got ${conf.mtu}`);
-  }
-  return conf;
-}
+import { CommandError, type KernelRoute, NamespaceMissingError, type Netns } from "../lib/netns.ts";
+import { formatCidr, formatIp, type IpCidr, isIpv4, parseCidr, parseIp } from "../lib/protocol.ts";
 
 /** One address of the IPAM result, with what ptp derives from it. */
 interface AddressPlan {
@@ -133,319 +55,186 @@ function subnetOf(cidr: IpCidr): string {
   return formatCidr({ ...cidr, address: { bytes } });
 }
 
-function planAddress(address: string, gateway: string | undefined): AddressPlan {
-  const cidr = parseCidr(address);
-  if (cidr === undefined) throw new Error(`IPAM plugin returned an invalid address: ${address}`);
+function planAddress(ip: IpConfig100): AddressPlan {
+  const cidr = parseCidr(ip.address);
+  if (cidr === undefined) throw new Error(`IPAM plugin returned an invalid address: ${ip.address}`);
   const hostBits = isIpv4(cidr.address) ? 32 : 128;
-  const gw = gateway === undefined ? undefined : parseIp(gateway);
-  if (gw === undefined || isIpv4(gw) !== (hostBits === 32)) {
-    throw new Error(`IPAM plugin returned no gateway of the same family for ${address}`);
+  const gateway = ip.gateway === undefined ? undefined : parseIp(ip.gateway);
+  if (gateway === undefined || isIpv4(gateway) !== (hostBits === 32)) {
+    throw new Error(`IPAM plugin returned no gateway of the same family for ${ip.address}`);
   }
   return {
-    address,
+    address: ip.address,
     ip: formatIp(cidr.address),
-    gateway: formatIp(gw),
+    gateway: formatIp(gateway),
     subnet: subnetOf(cidr),
     hostBits,
   };
 }
 
-/** Where the programs ptp runs are looked for when PATH does not find them. */
-const SYSTEM_DIRS = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"];
-
-/** The programs ptp runs. */
-const PROGRAMS = ["ip", "nsenter", "sysctl"];
-
-/** Runs one child process and fails with its stderr when it exits non-zero. */
-class Commands {
-  /** Where each program is, once PATH has failed to find one; undefined while PATH works. */
-  #found: Map<string, string> | undefined;
-
-  constructor(private readonly deps: PtpDependencies) {}
-
-  async run(cmd: readonly string[], stdin = ""): Promise<DelegateRunOutput> {
-    const [program, ...args] = this.#found ? this.#absolute(cmd) : cmd;
-    const options = { env: {}, stdin, timeoutMs: this.deps.timeoutMs };
-    try {
-      return await this.deps.exec.run(program!, args, options);
-    } catch (error) {
-      // A runtime may start plugins without PATH: then use the usual system directories, also
-      // for the `ip` that nsenter starts.
-      if (!(error instanceof Error) || error.name !== "NotFound" || this.#found) throw error;
-      this.#found = new Map();
-      for (const name of PROGRAMS) {
-        for (const dir of SYSTEM_DIRS) {
-          if (!(await this.deps.exec.isFile(`${dir}/${name}`))) continue;
-          this.#found.set(name, `${dir}/${name}`);
-          break;
-        }
-      }
-      return await this.run(cmd, stdin);
-    }
-  }
-
-  /** `cmd` with its program, and the program nsenter runs, as absolute paths. */
-  #absolute(cmd: readonly string[]): string[] {
-    const found = (name: string) => {
-      const path = this.#found?.get(name);
-      if (path === undefined) {
-        throw new Error(`cannot run "${name}": not found in PATH or ${SYSTEM_DIRS.join(", ")}`);
-      }
-      return path;
-    };
-    const words = [found(cmd[0]!), ...cmd.slice(1)];
-    const inner = cmd[0] === "nsenter" ? words.indexOf("--") + 1 : 0;
-    if (inner > 0) words[inner] = found(words[inner]!);
-    return words;
-  }
-
-  async ok(what: string, cmd: readonly string[], stdin = ""): Promise<string> {
-    const output = await this.run(cmd, stdin);
-    if (output.code !== 0 || output.signal !== undefined) {
-      const why = output.stderr.trim() ||
-        (output.timedOut ? "timed out" : `exit status ${output.code}`);
-      throw new Error(`${what}: ${why}`);
-    }
-    return output.stdout;
-  }
-}
-
-/** `ip` in the plugin's namespace (the host's). */
-function hostIp(...args: string[]): string[] {
-  return ["ip", ...args];
-}
-
-/** `ip` in the container's namespace, through nsenter. */
-function containerIp(netns: string, ...args: string[]): string[] {
-  return ["nsenter", `--net=${netns}`, "--", "ip", ...args];
-}
-
-/** What nsenter says when CNI_NETNS does not exist. */
-const NETNS_MISSING = /cannot open .*: No such file or directory/;
-
-/** What ip says when a link does not exist. */
-const LINK_MISSING = /Cannot find device|does not exist/;
-
-/** The JSON documents `ip -j` prints, one per line (several with -batch). */
-function parseIpJson(stdout: string): unknown[][] {
-  return stdout.split("\n").filter((line) => line.trim() !== "").map((line) => {
-    const parsed: unknown = JSON.parse(line);
-    if (!Array.isArray(parsed)) throw new Error(`unexpected "ip -j" output: ${line}`);
-    return parsed;
-  });
-}
-
-function record(value: unknown): Record<string, unknown> {
-  return typeof value === "object" && value !== null ? value as Record<string, unknown> : {};
-}
-
-/** The MAC address in `ip -j link show` output. */
-function macOf(document: unknown[] | undefined, name: string): string {
-  const mac = record(document?.[0]).address;
-  if (typeof mac !== "string") throw new Error(`cannot read the MAC address of "${name}"`);
-  return mac;
-}
+type PtpContext = PluginContext<{ ipamType: string; mtu: number | undefined }>;
 
 /** Switches on forwarding for the address families in use, as the reference does. */
-async function enableForwarding(commands: Commands, plans: readonly AddressPlan[]): Promise<void> {
+async function enableForwarding(onHost: Netns, plans: readonly AddressPlan[]): Promise<void> {
   const keys = [
     ...(plans.some((p) => p.hostBits === 32) ? ["net.ipv4.ip_forward"] : []),
     ...(plans.some((p) => p.hostBits === 128) ? ["net.ipv6.conf.all.forwarding"] : []),
   ];
   try {
-    const values = (await commands.ok("sysctl", ["sysctl", "-n", ...keys])).trim().split("\n");
-    for (const [i, key] of keys.entries()) {
-      if (values[i]?.trim() !== "1") {
-        await commands.ok("sysctl", ["sysctl", "-q", "-w", `${key}=1`]);
-      }
+    for (const key of keys) {
+      if ((await onHost.sysctlGet(key)) !== "1") await onHost.sysctlSet(key, "1");
     }
   } catch (error) {
-    throw new Error(`Could not enable IP forwarding: ${(error as Error).message}`);
+    throw new Error(`could not enable IP forwarding: ${(error as Error).message}`);
   }
 }
 
-/** The `ip route` words of a route's spec 1.1.0 extras. */
-function routeExtras(route: Route): string[] {
-  const words: string[] = [];
-  if (route.mtu) words.push("mtu", String(route.mtu));
-  if (route.advmss) words.push("advmss", String(route.advmss));
-  if (route.priority) words.push("metric", String(route.priority));
-  if (route.table !== undefined) words.push("table", String(route.table));
-  if (route.scope !== undefined) words.push("scope", String(route.scope));
-  return words;
+/** A host-side name: "veth" and 8 random hex digits. */
+function randomVethName(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(4));
+  return `veth${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
-/** The `ip -batch` lines that configure the container's end. */
-function containerBatch(
+/** Creates the veth pair, the peer directly in CNI_NETNS as CNI_IFNAME; returns the host name. */
+async function createVeth(context: PtpContext): Promise<string> {
+  const { onHost, ifName, netns, conf } = context;
+  if (await context.inContainer.link(ifName) !== undefined) {
+    throw new Error(`container veth name "${ifName}" already exists`);
+  }
+  for (let attempt = 0;; attempt++) {
+    const name = randomVethName();
+    try {
+      await onHost.createVeth({
+        name,
+        peerName: ifName,
+        peerNetns: netns,
+        ...(conf.mtu === undefined ? {} : { mtu: conf.mtu }),
+      });
+      // Deleting the host end removes the container end and every route through them.
+      context.onFailure(() => onHost.deleteLink(name));
+      return name;
+    } catch (error) {
+      // A random host name that is taken: try another one, as the reference does.
+      const taken = error instanceof CommandError && /File exists/.test(error.output.stderr);
+      if (!taken || attempt >= 4) throw error;
+    }
+  }
+}
+
+/** The gateway of a route: its own, else the first address's of the same family. */
+function gatewayFor(route: Route, plans: readonly AddressPlan[]): string {
+  const v4 = parseCidr(route.dst)?.bits === 32;
+  const gw = route.gw ?? plans.find((p) => (p.hostBits === 32) === v4)?.gateway;
+  if (gw === undefined) throw new Error(`no gateway for route ${route.dst}`);
+  return gw;
+}
+
+/** Addresses and routes of the container's end. */
+async function configureContainer(
+  container: Netns,
   ifName: string,
   plans: readonly AddressPlan[],
   routes: readonly Route[],
-): string[] {
-  const lines = [`link set dev ${ifName} up`];
+): Promise<void> {
+  await container.setLinkUp(ifName);
   for (const plan of plans) {
-    lines.push(
-      `addr add ${plan.address} dev ${ifName} noprefixroute${
-        plan.hostBits === 128 ? " nodad" : ""
-      }`,
-    );
+    await container.addAddress(ifName, plan.address, { noPrefixRoute: true, noDad: true });
   }
-  const gatewayRoutes = new Set<string>();
+  const gateways = new Set<string>();
   for (const plan of plans) {
     // Like the reference: the gateway is reached on the link, the subnet through the gateway.
-    const toGateway = `route add ${plan.gateway}/${plan.hostBits} dev ${ifName} scope link`;
-    if (!gatewayRoutes.has(plan.gateway)) lines.push(`${toGateway} src ${plan.ip}`);
-    gatewayRoutes.add(plan.gateway);
+    if (!gateways.has(plan.gateway)) {
+      await container.addRoute({
+        dst: `${plan.gateway}/${plan.hostBits}`,
+        dev: ifName,
+        scope: "link",
+        src: plan.ip,
+      });
+    }
+    gateways.add(plan.gateway);
     if (!plan.address.endsWith(`/${plan.hostBits}`)) {
-      lines.push(`route add ${plan.subnet} via ${plan.gateway} dev ${ifName} src ${plan.ip}`);
+      await container.addRoute({ dst: plan.subnet, via: plan.gateway, dev: ifName, src: plan.ip });
     }
   }
   for (const route of routes) {
-    const v4 = parseCidr(route.dst)?.bits === 32;
-    const gw = route.gw ?? plans.find((p) => (p.hostBits === 32) === v4)?.gateway;
-    if (gw === undefined) throw new Error(`no gateway for route ${route.dst}`);
-    lines.push([`route add ${route.dst} via ${gw} dev ${ifName}`, ...routeExtras(route)].join(" "));
+    await container.addRoute({
+      dst: route.dst,
+      via: gatewayFor(route, plans),
+      dev: ifName,
+      ...(route.mtu ? { mtu: route.mtu } : {}),
+      ...(route.advmss ? { advmss: route.advmss } : {}),
+      ...(route.priority ? { metric: route.priority } : {}),
+      ...(route.table === undefined ? {} : { table: route.table }),
+      ...(route.scope === undefined ? {} : { scope: route.scope }),
+    });
   }
-  return [...lines, `link show dev ${ifName}`];
 }
 
-/** The `ip -batch` lines that configure the host's end. */
-function hostBatch(hostVeth: string, plans: readonly AddressPlan[]): string[] {
-  const lines = [`link set dev ${hostVeth} up`];
+/** The host route to one container address; never taken from another link. */
+async function addHostRoute(onHost: Netns, hostVeth: string, plan: AddressPlan): Promise<void> {
+  const dst = `${plan.ip}/${plan.hostBits}`;
+  try {
+    await onHost.addRoute({ dst, dev: hostVeth, scope: "link" });
+  } catch (error) {
+    if (!(error instanceof CommandError && /File exists/.test(error.output.stderr))) throw error;
+    const family = plan.hostBits === 32 ? 4 : 6;
+    const holder = (await onHost.routes(family)).find((route) => route.dst === dst)?.dev;
+    throw new CniError(
+      ErrorCode.internal,
+      `the host route to ${dst} already points at ${JSON.stringify(holder ?? "another link")}`,
+      "another attachment holds this address; ptp never takes over a host route",
+    );
+  }
+}
+
+/** Addresses and routes of the host's end. */
+async function configureHost(onHost: Netns, hostVeth: string, plans: readonly AddressPlan[]) {
+  await onHost.setLinkUp(hostVeth);
   const gateways = new Set<string>();
   for (const plan of plans) {
     if (gateways.has(plan.gateway)) continue;
     gateways.add(plan.gateway);
-    const nodad = plan.hostBits === 128 ? " nodad" : "";
-    lines.push(`addr add ${plan.gateway}/${plan.hostBits} dev ${hostVeth}${nodad}`);
+    await onHost.addAddress(hostVeth, `${plan.gateway}/${plan.hostBits}`, { noDad: true });
   }
-  for (const plan of plans) {
-    lines.push(`route replace ${plan.ip}/${plan.hostBits} dev ${hostVeth} scope link`);
-  }
-  return [...lines, `link show dev ${hostVeth}`];
+  for (const plan of plans) await addHostRoute(onHost, hostVeth, plan);
 }
 
-/** Fails unless CNI_NETNS opens and holds no link named CNI_IFNAME yet. */
-async function checkContainerName(commands: Commands, netns: string, ifName: string) {
-  const output = await commands.run(containerIp(netns, "link", "show", "dev", ifName));
-  if (output.code === 0) throw new Error(`container veth name "${ifName}" already exists`);
-  if (NETNS_MISSING.test(output.stderr)) {
-    throw new Error(`failed to open netns "${netns}": ${output.stderr.trim()}`);
-  }
-  if (!LINK_MISSING.test(output.stderr)) {
-    throw new Error(`failed to look up "${ifName}" in netns "${netns}": ${output.stderr.trim()}`);
-  }
-}
-
-/** Creates the veth pair, the peer directly in CNI_NETNS as CNI_IFNAME; returns the host name. */
-async function createVeth(
-  commands: Commands,
-  deps: PtpDependencies,
-  args: { netns: string; ifName: string; mtu?: number },
-): Promise<string> {
-  const mtu = args.mtu === undefined ? [] : ["mtu", String(args.mtu)];
-  for (let attempt = 0;; attempt++) {
-    const hostVeth = deps.hostVethName();
-    const output = await commands.run(hostIp(
-      "link",
-      "add",
-      hostVeth,
-      ...mtu,
-      "type",
-      "veth",
-      "peer",
-      "name",
-      args.ifName,
-      ...mtu,
-      "netns",
-      args.netns,
-    ));
-    if (output.code === 0) return hostVeth;
-    // A random host name that is taken: try another one, as the reference does.
-    if (/File exists/.test(output.stderr) && attempt < 4) continue;
-    throw new Error(`failed to create veth pair: ${output.stderr.trim()}`);
-  }
-}
-
-/** Configures both ends and returns the two interfaces of the result. */
-async function attach(
-  invocation: Invocation,
-  conf: PtpConf,
-  deps: PtpDependencies,
-  ipamResult: Result100,
-): Promise<Result100> {
-  const ips = ipamResult.ips ?? [];
+async function add(context: PtpContext): Promise<Result100> {
+  const { conf, onHost, ifName, netns } = context;
+  const ipam = await context.delegate.add(conf.ipamType);
+  const ips = ipam.ips ?? [];
   if (ips.length === 0) throw new Error("IPAM plugin returned missing IP config");
-  const plans = ips.map((ip) => planAddress(ip.address, ip.gateway));
-  const routes = ipamResult.routes ?? [];
-  const commands = new Commands(deps);
-  const { netns, ifName } = invocation;
-
-  await enableForwarding(commands, plans);
-  await checkContainerName(commands, netns, ifName);
-  const hostVeth = await createVeth(commands, deps, { netns, ifName, ...conf });
-  let interfaces: Interface100[];
-  try {
-    const container = await commands.ok(
-      `failed to configure "${ifName}" in netns "${netns}"`,
-      containerIp(netns, "-j", "-batch", "-"),
-      containerBatch(ifName, plans, routes).join("\n") + "\n",
-    );
-    const host = await commands.ok(
-      `failed to configure "${hostVeth}" on the host`,
-      hostIp("-j", "-batch", "-"),
-      hostBatch(hostVeth, plans).join("\n") + "\n",
-    );
-    const mtu = conf.mtu === undefined ? {} : { mtu: conf.mtu };
-    interfaces = [
-      { name: hostVeth, mac: macOf(parseIpJson(host).at(-1), hostVeth), ...mtu },
-      {
-        name: ifName,
-        mac: macOf(parseIpJson(container).at(-1), ifName),
-        ...mtu,
-        sandbox: netns,
-      },
-    ];
-  } catch (error) {
-    // Deleting the host end removes the container end and every route through them.
-    await commands.run(hostIp("link", "del", "dev", hostVeth));
-    throw error;
-  }
-  return {
-    cniVersion: CURRENT_VERSION,
-    interfaces,
+  const plans = ips.map(planAddress);
+  const routes = ipam.routes ?? [];
+  await enableForwarding(onHost, plans);
+  const hostVeth = await createVeth(context);
+  await configureContainer(context.inContainer, ifName, plans, routes);
+  await configureHost(onHost, hostVeth, plans);
+  const mtu = conf.mtu === undefined ? {} : { mtu: conf.mtu };
+  const hostMac = (await onHost.link(hostVeth))?.mac;
+  const containerMac = (await context.inContainer.link(ifName))?.mac;
+  const dns = conf.dns && Object.keys(conf.dns).length > 0 ? conf.dns : ipam.dns;
+  return result({
+    interfaces: [
+      { name: hostVeth, ...(hostMac && { mac: hostMac }), ...mtu },
+      { name: ifName, ...(containerMac && { mac: containerMac }), ...mtu, sandbox: netns },
+    ],
     ips: ips.map((ip) => ({ ...ip, interface: 1 })),
-    ...(routes.length ? { routes } : {}),
-    ...(conf.dns ? { dns: conf.dns } : ipamResult.dns ? { dns: ipamResult.dns } : {}),
-  };
-}
-
-/** One route as `ip -j route` prints it. */
-interface KernelRoute {
-  dst: string;
-  gateway?: string;
-  dev?: string;
-  table: string;
-}
-
-/** "default" and bare addresses as CIDRs, so they compare with result routes. */
-function normalizeDst(dst: string, v4: boolean): string {
-  if (dst === "default") return v4 ? "0.0.0.0/0" : "::/0";
-  const cidr = parseCidr(dst.includes("/") ? dst : `${dst}/${dst.includes(":") ? 128 : 32}`);
-  return cidr === undefined ? dst : formatCidr(cidr);
-}
-
-function kernelRoutes(document: unknown[] | undefined): KernelRoute[] {
-  return (document ?? []).map((entry) => {
-    const r = record(entry);
-    const dst = typeof r.dst === "string" ? r.dst : "";
-    const gateway = typeof r.gateway === "string" ? r.gateway : undefined;
-    return {
-      dst: normalizeDst(dst, !dst.includes(":") && !(gateway ?? "").includes(":")),
-      ...(gateway === undefined ? {} : { gateway }),
-      ...(typeof r.dev === "string" ? { dev: r.dev } : {}),
-      table: r.table === undefined ? "main" : String(r.table),
-    };
+    routes,
+    ...(dns && { dns }),
   });
+}
+
+async function del(context: PtpContext): Promise<void> {
+  await context.delegate.del(context.conf.ipamType);
+  if (context.netns === "") return;
+  // Deleting the container end removes the host end and its routes, and only those: a route
+  // through another link is never touched. A namespace or link already gone is success.
+  try {
+    await context.inContainer.deleteLink(context.ifName);
+  } catch (error) {
+    if (!(error instanceof NamespaceMissingError)) throw error;
+  }
 }
 
 function tableName(table: number | undefined): string {
@@ -453,55 +242,36 @@ function tableName(table: number | undefined): string {
 }
 
 /** The container's end still as the previous result describes it. */
-async function checkContainer(
-  commands: Commands,
-  invocation: Invocation,
-  result: Result100,
-  index: number,
-): Promise<void> {
-  const { netns, ifName } = invocation;
-  // `addr show` carries the link's kind and MAC too. (In a batch, `addr show` after `link show`
-  // prints no addresses, so the link is not listed on its own.)
-  const output = await commands.run(
-    containerIp(netns, "-d", "-j", "-batch", "-"),
-    `addr show dev ${ifName}\nroute show table all\n`,
-  );
-  if (NETNS_MISSING.test(output.stderr)) {
-    throw new Error(`failed to open netns "${netns}": ${output.stderr.trim()}`);
-  }
-  if (output.code !== 0) {
+async function checkContainer(context: PtpContext, previous: Result100, index: number) {
+  const { ifName } = context;
+  const container = context.inContainer;
+  const link = await container.link(ifName);
+  if (link === undefined) {
     throw new Error(`ptp: Container Interface name in prevResult: ${ifName} not found`);
   }
-  const [links, routeList] = parseIpJson(output.stdout);
-  const link = record(links?.[0]);
-  if (record(link.linkinfo).info_kind !== "veth") {
-    throw new Error(`Error: Container interface ${ifName} not of type veth/p2p`);
+  if (link.kind !== "veth") throw new Error(`Container interface ${ifName} not of type veth/p2p`);
+  const mac = previous.interfaces?.[index]?.mac;
+  if (mac && mac.toLowerCase() !== link.mac) {
+    throw new Error(`ptp: Interface ${ifName} Mac ${mac} doesn't match container Mac: ${link.mac}`);
   }
-  const expectedMac = result.interfaces?.[index]?.mac;
-  if (expectedMac && expectedMac.toLowerCase() !== String(link.address).toLowerCase()) {
-    throw new Error(
-      `ptp: Interface ${ifName} Mac ${expectedMac} doesn't match container Mac: ${link.address}`,
-    );
-  }
-  const addrInfo = Array.isArray(link.addr_info) ? link.addr_info : [];
-  const present = new Set(
-    addrInfo.map(record).map((a) => normalizeDst(`${a.local}/${a.prefixlen}`, a.family === "inet")),
-  );
-  const routes = kernelRoutes(routeList);
-  for (const ip of result.ips ?? []) {
+  const present = new Set((await container.addresses(ifName)).map((a) => a.cidr));
+  const routes: KernelRoute[] = [
+    ...(await container.routes(4, "all")),
+    ...(await container.routes(6, "all")),
+  ];
+  for (const ip of previous.ips ?? []) {
     if (ip.interface !== undefined && ip.interface !== index) continue;
     if (!present.has(ip.address)) {
       throw new Error(`Failed to match addr ${ip.address} on interface ${ifName}`);
     }
-    const plan = planAddress(ip.address, ip.gateway);
+    const plan = planAddress(ip);
     const toSubnet = plan.address.endsWith(`/${plan.hostBits}`) ||
       routes.some((r) => r.dst === plan.subnet && r.gateway === plan.gateway && r.table === "main");
     if (!toSubnet) throw new Error(`Route for prefix ${plan.subnet} via ${plan.gateway} not found`);
   }
-  for (const route of result.routes ?? []) {
-    const table = tableName(route.table);
+  for (const route of previous.routes ?? []) {
     const found = routes.some((r) =>
-      r.dst === route.dst && r.table === table &&
+      r.dst === route.dst && r.table === tableName(route.table) &&
       (route.gw === undefined || r.gateway === route.gw)
     );
     if (!found) {
@@ -511,135 +281,80 @@ async function checkContainer(
 }
 
 /** The host's end: the veth of the previous result and a route to each container address. */
-async function checkHost(commands: Commands, result: Result100, index: number): Promise<void> {
-  const hostIndex = result.interfaces?.findIndex((iface) => iface.sandbox === undefined) ?? -1;
-  const hostVeth = result.interfaces?.[hostIndex]?.name;
+async function checkHost({ onHost }: PtpContext, previous: Result100, index: number) {
+  const hostVeth = previous.interfaces?.find((iface) => iface.sandbox === undefined)?.name;
   if (hostVeth === undefined) return;
-  const output = await commands.run(
-    hostIp("-d", "-j", "-batch", "-"),
-    `link show dev ${hostVeth}\nroute show table main\n`,
-  );
-  if (output.code !== 0) throw new Error(`ptp: host interface ${hostVeth} not found`);
-  const [links, routeList] = parseIpJson(output.stdout);
-  if (record(record(links?.[0]).linkinfo).info_kind !== "veth") {
-    throw new Error(`ptp: host interface ${hostVeth} not of type veth`);
-  }
-  const routes = kernelRoutes(routeList);
-  for (const ip of result.ips ?? []) {
+  const link = await onHost.link(hostVeth);
+  if (link === undefined) throw new Error(`ptp: host interface ${hostVeth} not found`);
+  if (link.kind !== "veth") throw new Error(`ptp: host interface ${hostVeth} not of type veth`);
+  for (const ip of previous.ips ?? []) {
     if (ip.interface !== undefined && ip.interface !== index) continue;
-    const cidr = parseCidr(ip.address)!;
-    const host = `${formatIp(cidr.address)}/${isIpv4(cidr.address) ? 32 : 128}`;
-    if (!routes.some((r) => r.dst === host && r.dev === hostVeth)) {
-      throw new Error(`ptp: host route to ${host} via ${hostVeth} not found`);
+    const plan = planAddress(ip);
+    const dst = `${plan.ip}/${plan.hostBits}`;
+    const routes = await onHost.routes(plan.hostBits === 32 ? 4 : 6);
+    if (!routes.some((r) => r.dst === dst && r.dev === hostVeth)) {
+      throw new Error(`ptp: host route to ${dst} via ${hostVeth} not found`);
     }
   }
 }
 
-/** The plugin's handlers, with the outside world behind `dependencies`. */
-export function ptpPlugin(dependencies: Partial<PtpDependencies> = {}): PluginHandlers {
-  const deps: PtpDependencies = {
-    exec: dependencies.exec ?? denoDelegateExec(),
-    timeoutMs: dependencies.timeoutMs ?? 60_000,
-    hostVethName: dependencies.hostVethName ?? randomVethName,
-  };
-  const delegation = (invocation: Invocation) => ({
-    cniPath: invocation.path,
-    exec: deps.exec,
-    timeoutMs: deps.timeoutMs,
-  });
-
-  return {
-    about: "CNI ptp plugin (deno-cni)",
-    versions: ALL_VERSIONS,
-
-    add(invocation) {
-      const conf = loadPtpConf(invocation);
-      if (conf.ipMasq) {
-        throw new CniError(
-          ErrorCode.unsupportedField,
-          'unsupported field "ipMasq": true',
-          "this ptp sets up no IP masquerading",
-        );
-      }
-      return withDelegatedAdd(conf.ipamType, invocation.stdin, {
-        ...delegation(invocation),
-        use: (result) => attach(invocation, conf, deps, convertToCurrent(result)),
-      });
-    },
-
-    async del(invocation) {
-      const conf = loadPtpConf(invocation);
-      await delegateDel(conf.ipamType, invocation.stdin, delegation(invocation));
-      if (invocation.netns === "") return;
-      // Deleting the container end removes the host end and its routes. A namespace or link that
-      // is already gone is success: DEL may be repeated.
-      const commands = new Commands(deps);
-      const output = await commands.run(
-        containerIp(invocation.netns, "link", "del", "dev", invocation.ifName),
-      );
-      if (output.code === 0) return;
-      if (NETNS_MISSING.test(output.stderr) || LINK_MISSING.test(output.stderr)) return;
-      throw new Error(
-        `failed to delete "${invocation.ifName}" in netns "${invocation.netns}": ` +
-          output.stderr.trim(),
-      );
-    },
-
-    async check(invocation) {
-      const conf = loadPtpConf(invocation);
-      await delegateCheck(conf.ipamType, invocation.stdin, delegation(invocation));
-      if (conf.rawPrevResult === undefined) throw new Error("ptp: Required prevResult missing");
-      let result: Result100;
-      try {
-        result = convertToCurrent(parsePrevResult(conf.rawPrevResult, conf.cniVersion));
-      } catch (error) {
-        if (!(error instanceof DecodeError)) throw error;
-        throw new Error(error.message);
-      }
-      const index =
-        result.interfaces?.findIndex((iface) =>
-          iface.name === invocation.ifName && iface.sandbox === invocation.netns
-        ) ?? -1;
-      if (index < 0) {
-        const named = result.interfaces?.find((iface) => iface.name === invocation.ifName);
-        throw new Error(
-          `Sandbox in prevResult ${named?.sandbox ?? ""} doesn't match configured netns: ` +
-            invocation.netns,
-        );
-      }
-      const commands = new Commands(deps);
-      await checkContainer(commands, invocation, result, index);
-      await checkHost(commands, result, index);
-    },
-
-    async gc(invocation) {
-      // Nothing of ptp's own outlives a namespace (the veth pair and its routes go with it), so
-      // GC is the IPAM plugin's: it gets the same stdin, valid attachments included.
-      const conf = loadPtpConf(invocation);
-      await delegateGc(conf.ipamType, invocation.stdin, delegation(invocation));
-    },
-
-    async status(invocation) {
-      const conf = loadPtpConf(invocation);
-      try {
-        await delegateStatus(conf.ipamType, invocation.stdin, delegation(invocation));
-      } catch (error) {
-        // The IPAM plugin's own answer (or failure to run) passes unchanged; an IPAM plugin that
-        // is not configured or not in CNI_PATH means ADD cannot be served either (spec: code 50).
-        if (error instanceof CniError) throw error;
-        throw new CniError(
-          ErrorCode.pluginNotAvailable,
-          "ptp: IPAM plugin not available",
-          (error as Error).message,
-        );
-      }
-    },
-  };
+async function check(context: PtpContext): Promise<void> {
+  await context.delegate.check(context.conf.ipamType);
+  const previous = context.prevResult;
+  if (previous === undefined) throw new Error("ptp: Required prevResult missing");
+  const index =
+    previous.interfaces?.findIndex((iface) =>
+      iface.name === context.ifName && iface.sandbox === context.netns
+    ) ?? -1;
+  if (index < 0) {
+    const named = previous.interfaces?.find((iface) => iface.name === context.ifName);
+    throw new Error(
+      `Sandbox in prevResult ${named?.sandbox ?? ""} doesn't match configured netns: ` +
+        context.netns,
+    );
+  }
+  await checkContainer(context, previous, index);
+  await checkHost(context, previous, index);
 }
 
-function randomVethName(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(4));
-  return `veth${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
-}
+/** The deno-ptp plugin. */
+export const ptpPlugin = definePlugin({
+  name: "deno-ptp",
+  about: "CNI ptp plugin (deno-cni)",
+  config(_raw, { conf, read }) {
+    if (conf.ipMasq) {
+      throw new CniError(
+        ErrorCode.unsupportedField,
+        'unsupported field "ipMasq": true',
+        "this ptp sets up no IP masquerading",
+      );
+    }
+    const mtu = read.integer("mtu", { min: 0, max: 65535 });
+    if (mtu !== undefined && mtu !== 0 && mtu < 68) {
+      throw configError("mtu", `must be 0 or an integer from 68 to 65535, got ${mtu}`);
+    }
+    return { ipamType: conf.ipam?.type ?? "", mtu: mtu || undefined };
+  },
+  add,
+  del,
+  check,
+  // Nothing of ptp's own outlives a namespace (the veth pair and its routes go with it), so GC
+  // is the IPAM plugin's: it gets the same stdin, valid attachments included.
+  gc: (context) => context.delegate.gc(context.conf.ipamType),
+  async status(context) {
+    try {
+      await context.delegate.status(context.conf.ipamType);
+    } catch (error) {
+      // The IPAM plugin's own answer passes unchanged; an IPAM plugin that is not configured or
+      // not in CNI_PATH means ADD cannot be served either (spec: code 50).
+      if (error instanceof CniError) throw error;
+      throw new CniError(
+        ErrorCode.pluginNotAvailable,
+        "ptp: IPAM plugin not available",
+        (error as Error).message,
+      );
+    }
+  },
+});
 
-if (import.meta.main) await runPlugin(ptpPlugin());
+if (import.meta.main) await runPlugin(ptpPlugin);

@@ -7,6 +7,47 @@
 /** A JSON object as JSON.parse returns it. */
 export type JsonObject = Record<string, unknown>;
 
+/** True once any {@link OverflowNumber} exists in this process: only then is a walk worth it. */
+let overflowSeen = false;
+
+/**
+ * A number too large for a float64, such as `1e400`, kept with its text. JSON.parse reads it as
+ * Infinity, where Go's decoder fails wherever it stores a number; holding the text lets the
+ * decoders fail the same way, and lets JSON.stringify write the number back as it was.
+ */
+export class OverflowNumber {
+  /** The number as written in the JSON text. */
+  readonly text: string;
+
+  constructor(text: string) {
+    this.text = text;
+    overflowSeen = true;
+  }
+
+  /** The number's own text in JSON output. */
+  toJSON(): unknown {
+    return (JSON as JSON & { rawJSON(text: string): unknown }).rawJSON(this.text);
+  }
+}
+
+/** The first {@link OverflowNumber} anywhere in `value`, or undefined. */
+export function findOverflow(value: unknown): OverflowNumber | undefined {
+  if (!overflowSeen || typeof value !== "object" || value === null) return undefined;
+  if (value instanceof OverflowNumber) return value;
+  for (const item of Object.values(value)) {
+    const found = findOverflow(item);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** Go's error for a number that overflows a float64 where Go decodes any JSON value. */
+export function overflowError(number: OverflowNumber): DecodeError {
+  return new DecodeError(
+    `json: cannot unmarshal number ${number.text} into Go value of type float64`,
+  );
+}
+
 /** A decoding failure, worded like Go's encoding/json. Callers choose its CNI error code. */
 export class DecodeError extends Error {
   constructor(message: string) {
@@ -29,6 +70,7 @@ export function isJsonObject(value: unknown): value is JsonObject {
 /** Go's name for the JSON type of a value, as used in "cannot unmarshal X". */
 function jsonKind(value: unknown): string {
   if (Array.isArray(value)) return "array";
+  if (value instanceof OverflowNumber) return "number";
   if (typeof value === "boolean") return "bool";
   return typeof value === "object" ? "object" : typeof value;
 }
@@ -51,12 +93,20 @@ function foldKey(key: string): string {
   return key.toLowerCase().replaceAll("\u017f", "s");
 }
 
-/** The value of `key` in `object`, matched case-insensitively; the last matching key wins. */
-export function field(object: JsonObject, key: string): unknown {
+/**
+ * The value of `key` in `object`, matched case-insensitively as Go matches keys to struct fields:
+ * each matching key is decoded in turn, so the last one wins, except that a null after a value
+ * leaves it in place (Go stores nothing for null) unless the field is a pointer, slice or map
+ * (`nullable`), which null resets.
+ */
+export function field(object: JsonObject, key: string, nullable = false): unknown {
   const folded = foldKey(key);
   let found: unknown;
   for (const k in object) {
-    if (k === key || foldKey(k) === folded) found = object[k];
+    if (k !== key && foldKey(k) !== folded) continue;
+    const value = object[k];
+    if (value === null && !nullable && found !== undefined) continue;
+    found = value;
   }
   return found;
 }
@@ -64,19 +114,29 @@ export function field(object: JsonObject, key: string): unknown {
 /** The members of a Go struct, for readFields: names that fold to different keys. */
 export interface FieldNames<K extends string> {
   readonly names: readonly K[];
+  /** The members that are pointers, slices or maps in Go, which a null resets (see `field`). */
+  readonly nullable: ReadonlySet<string>;
   /** The names folded, made on first need. */
   folded?: readonly string[];
 }
 
-/** Field names for readFields; no two may differ only in case. */
-export function fieldNames<K extends string>(...names: K[]): FieldNames<K> {
-  return { names };
+/**
+ * Field names for readFields; no two may differ only in case.
+ *
+ * @param names the members
+ * @param nullable those that a JSON null resets (Go pointers, slices and maps)
+ */
+export function fieldNames<K extends string>(
+  names: readonly K[],
+  nullable: readonly K[] = [],
+): FieldNames<K> {
+  return { names, nullable: new Set(nullable) };
 }
 
 /**
  * `field` for all the members of a struct at once: `readFields(object, shape)[name]` is
- * `field(object, name)`, but each key of `object` is looked at (and folded) once, not once per
- * member. Decoding a result with many entries does this for every entry.
+ * `field(object, name, nullable)`, but each key of `object` is looked at (and folded) once, not
+ * once per member. Decoding a result with many entries does this for every entry.
  */
 export function readFields<K extends string>(
   object: JsonObject,
@@ -86,7 +146,11 @@ export function readFields<K extends string>(
   for (const k in object) {
     let i = shape.names.indexOf(k as K);
     if (i < 0) i = (shape.folded ??= shape.names.map(foldKey)).indexOf(foldKey(k));
-    if (i >= 0) values[shape.names[i]!] = object[k];
+    if (i < 0) continue;
+    const name = shape.names[i]!;
+    const value = object[k];
+    if (value === null && values[name] !== undefined && !shape.nullable.has(name)) continue;
+    values[name] = value;
   }
   return values;
 }
@@ -110,16 +174,30 @@ export function optionalBoolean(value: unknown, at: FieldPath): boolean | undefi
   return value;
 }
 
-/** An integer field: undefined when absent or null. */
+/** Go's `int` range (64 bits). */
+const INT_MIN = -(2n ** 63n);
+const INT_MAX = 2n ** 63n - 1n;
+
+/**
+ * An integer field: undefined when absent or null. A JSON number is read as a float64 first, as
+ * Go reads any number it decodes through a generic map (a previous result always is): the
+ * float64's shortest text must be an integer within Go's `int`, so 2^53 + 1 reads as 2^53 and
+ * `2.0` as 2, while 2.5, 1e21 and 1e400 are refused.
+ */
 export function optionalInteger(value: unknown, at: FieldPath): number | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== "number") throw typeMismatch(value, at, "int");
-  if (!Number.isSafeInteger(value)) {
+  const text = value instanceof OverflowNumber
+    ? value.text
+    : typeof value === "number"
+    ? (Object.is(value, -0) ? "-0" : String(value))
+    : undefined;
+  if (text === undefined) throw typeMismatch(value, at, "int");
+  if (!/^-?[0-9]+$/.test(text) || BigInt(text) < INT_MIN || BigInt(text) > INT_MAX) {
     throw new DecodeError(
-      `json: cannot unmarshal number ${value} into Go struct field ${at.struct}.${at.path} of type int`,
+      `json: cannot unmarshal number ${text} into Go struct field ${at.struct}.${at.path} of type int`,
     );
   }
-  return value;
+  return value as number;
 }
 
 /** An object field: undefined when absent or null. */

@@ -46,3 +46,30 @@ export function goQuote(text: string): string {
 export function goQuoteList(items: readonly string[]): string {
   return `[${items.map(goQuote).join(" ")}]`;
 }
+
+/** The most of another program's output that an error message quotes: 1 KiB. */
+export const QUOTE_LIMIT_BYTES = 1024;
+
+/**
+ * `goQuote` of at most the first {@link QUOTE_LIMIT_BYTES} bytes of `text`, followed by how much
+ * was cut (with `dropped` bytes that never reached `text`), so that a program printing megabytes
+ * cannot make a megabyte error message.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { goQuoteCapped } from "./_go_quote.ts";
+ *
+ * assert.equal(goQuoteCapped("abc"), '"abc"');
+ * assert.equal(goQuoteCapped("x".repeat(1030)), `"${"x".repeat(1024)}" (6 more bytes cut)`);
+ * ```
+ */
+export function goQuoteCapped(text: string, limit = QUOTE_LIMIT_BYTES, dropped = 0): string {
+  const bytes = new TextEncoder().encode(text);
+  if (bytes.length <= limit && dropped === 0) return goQuote(text);
+  // Cut on a character boundary: back up over UTF-8 continuation bytes.
+  let end = Math.min(limit, bytes.length);
+  while (end > 0 && end < bytes.length && (bytes[end]! & 0xc0) === 0x80) end--;
+  const kept = new TextDecoder().decode(bytes.subarray(0, end));
+  return `${goQuote(kept)} (${bytes.length - end + dropped} more bytes cut)`;
+}

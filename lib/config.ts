@@ -1,34 +1,47 @@
 /**
- * The network configuration a plugin reads on stdin (spec §"Section 1: Network configuration
- * format"), decoded with the Go reference's rules.
+ * The network configuration a plugin reads on stdin (spec "Section 1: Network configuration
+ * format"), decoded with the Go reference's rules, and the previous result it may carry (spec
+ * "Section 3: Execution of Network Configurations", chained plugins).
+ *
+ * @module
  */
 import {
   child,
   DecodeError,
   field,
   type FieldPath,
+  findOverflow,
   isJsonObject,
   type JsonObject,
   optionalArray,
   optionalBoolean,
   optionalObject,
   optionalString,
+  overflowError,
+  OverflowNumber,
   typeMismatch,
 } from "./_decode.ts";
 import { goJsonSyntaxError } from "./_go_json.ts";
+import { convertToCurrent } from "./convert.ts";
 import { CniError, ErrorCode } from "./errors.ts";
+import { isValidName } from "./names.ts";
 import { decodeDns, decodeResult } from "./result.ts";
-import type { AnyResult, Dns } from "./types.ts";
+import type { AnyResult, Dns, Result100 } from "./types.ts";
+import { versionOrDefault } from "./version.ts";
 
 /** The `ipam` section: its `type` names the IPAM plugin; other keys belong to that plugin. */
 export interface IpamConfig {
+  /** The IPAM plugin's name. */
   type: string;
+  /** The IPAM plugin's own keys. */
   [key: string]: unknown;
 }
 
 /** An attachment named in GC's `cni.dev/valid-attachments`. */
 export interface GcAttachment {
+  /** The attachment's container ID. */
   containerID: string;
+  /** The attachment's interface name. */
   ifname: string;
 }
 
@@ -36,41 +49,58 @@ export interface GcAttachment {
 export interface NetConf {
   /** The configuration's version; "0.1.0" when missing or empty. */
   cniVersion: string;
+  /** The network's name. */
   name: string;
+  /** The plugin's name. */
   type: string;
+  /** The capabilities the plugin offers the runtime, by name. */
   capabilities?: Record<string, boolean>;
+  /** The IPAM section, for plugins that delegate address management. */
   ipam?: IpamConfig;
+  /** DNS settings. */
   dns?: Dns;
   /** Set only when the key holds a boolean: Go's NetConf has no such key, so no type error. */
   ipMasq?: boolean;
+  /** What the runtime passes for the capabilities the plugin offers. */
   runtimeConfig?: JsonObject;
   /** Set only when the key holds an object: Go's NetConf has no such key, so no type error. */
   args?: JsonObject;
   /** The previous plugin's result as sent, not yet checked (see parsePrevResult). */
   rawPrevResult?: JsonObject;
+  /** GC's `cni.dev/valid-attachments`: the attachments that are still in use. */
   validAttachments?: GcAttachment[];
   /** The whole configuration object as parsed, plugin-specific keys included. */
   raw: JsonObject;
 }
 
 /**
- * Parses JSON text, reporting syntax errors in the words of Go's encoding/json.
+ * A number literal a float64 cannot hold: at least three exponent digits or 309 integer digits,
+ * where a value starts. Only texts with one take the slower parse that keeps its text.
+ */
+const HUGE_NUMBER = /[:[,]\s*-?[0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]{3}|[:[,]\s*-?[0-9]{309}/;
+
+/** Keeps numbers JSON.parse would make infinite as {@link OverflowNumber}s with their text. */
+function keepOverflow(_key: string, value: unknown, context?: { source?: string }): unknown {
+  return typeof value === "number" && !Number.isFinite(value)
+    ? new OverflowNumber(context?.source ?? String(value))
+    : value;
+}
+
+/**
+ * Parses JSON text, reporting syntax errors in the words of Go's encoding/json. A number too
+ * large for a float64 is kept as an {@link OverflowNumber}, which the decoders refuse wherever
+ * Go would store it.
  *
  * @throws {DecodeError} when the text is not JSON
  */
 export function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return HUGE_NUMBER.test(text)
+      ? JSON.parse(text, keepOverflow as (key: string, value: unknown) => unknown)
+      : JSON.parse(text);
   } catch {
     throw new DecodeError(goJsonSyntaxError(text) ?? "invalid JSON");
   }
-}
-
-const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$/;
-
-/** True for a valid network name or container ID (`^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$`). */
-export function isValidName(name: string): boolean {
-  return NAME_PATTERN.test(name);
 }
 
 /**
@@ -118,14 +148,16 @@ export function checkNetworkConfig(stdin: string): unknown {
 }
 
 /**
- * The configuration's `cniVersion` as the Go skel reads it: "" when missing.
+ * The configuration's `cniVersion` as the Go skel reads it: "0.1.0" when missing or "".
  *
  * @throws {CniError} code 6 when it is not a string
  */
 export function configVersionOf(document: unknown): string {
-  if (!isJsonObject(document)) return "";
+  if (!isJsonObject(document)) return versionOrDefault("");
   try {
-    return optionalString(field(document, "cniVersion"), { struct: "", path: "cniVersion" }) ?? "";
+    return versionOrDefault(
+      optionalString(field(document, "cniVersion"), { struct: "", path: "cniVersion" }),
+    );
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;
     throw new CniError(
@@ -138,6 +170,7 @@ export function configVersionOf(document: unknown): string {
 function decodeCapabilities(value: unknown, at: FieldPath): Record<string, boolean> | undefined {
   const object = optionalObject(value, at, "map[string]bool");
   if (object === undefined) return undefined;
+  // A map: JSON.parse already kept the last of repeated keys, as Go's map decoding does.
   const capabilities: Record<string, boolean> = {};
   for (const [key, enabled] of Object.entries(object)) {
     capabilities[key] = optionalBoolean(enabled, at) ?? false;
@@ -179,29 +212,29 @@ export function decodeNetConf(document: unknown, struct = "NetConf"): NetConf {
   const raw = document ?? {};
   const at = (key: string): FieldPath => ({ struct, path: key });
   const conf: NetConf = {
-    cniVersion: optionalString(field(raw, "cniVersion"), at("cniVersion")) || "0.1.0",
+    cniVersion: versionOrDefault(optionalString(field(raw, "cniVersion"), at("cniVersion"))),
     name: optionalString(field(raw, "name"), at("name")) ?? "",
     type: optionalString(field(raw, "type"), at("type")) ?? "",
     raw,
   };
   const optional = {
-    capabilities: decodeCapabilities(field(raw, "capabilities"), at("capabilities")),
+    capabilities: decodeCapabilities(field(raw, "capabilities", true), at("capabilities")),
     ipam: decodeIpam(field(raw, "ipam"), at("ipam")),
     dns: field(raw, "dns") == null ? undefined : decodeDns(field(raw, "dns"), at("dns")),
     ipMasq: typeof field(raw, "ipMasq") === "boolean" ? field(raw, "ipMasq") as boolean : undefined,
     runtimeConfig: optionalObject(
-      field(raw, "runtimeConfig"),
+      field(raw, "runtimeConfig", true),
       at("runtimeConfig"),
       "map[string]interface {}",
     ),
     args: isJsonObject(field(raw, "args")) ? field(raw, "args") as JsonObject : undefined,
     rawPrevResult: optionalObject(
-      field(raw, "prevResult"),
+      field(raw, "prevResult", true),
       at("prevResult"),
       "map[string]interface {}",
     ),
     validAttachments: decodeAttachments(
-      field(raw, "cni.dev/valid-attachments"),
+      field(raw, "cni.dev/valid-attachments", true),
       at("cni.dev/valid-attachments"),
     ),
   };
@@ -214,25 +247,47 @@ export function decodeNetConf(document: unknown, struct = "NetConf"): NetConf {
 /**
  * Parses the previous plugin's result the way the Go reference does: in the family of the
  * configuration's version, taking the result's own `cniVersion` when it has the key (even ""),
- * else the configuration's.
+ * else the configuration's. Go reads it through a generic map first, so a number anywhere in it
+ * that overflows a float64 is an error, and integers are read as float64s (see
+ * `optionalInteger`).
  *
  * @param rawPrevResult the `prevResult` object as sent
- * @param configVersion the configuration's `cniVersion` ("" when missing)
- * @throws {DecodeError} "could not parse prevResult: ..." when it does not decode in that family
+ * @param configVersion the configuration's `cniVersion`
+ * @throws {DecodeError} when it does not decode in that family
  */
 export function parsePrevResult(rawPrevResult: JsonObject, configVersion: string): AnyResult {
+  const overflow = findOverflow(rawPrevResult);
+  if (overflow !== undefined) throw overflowError(overflow);
   // Go injects the configuration's version under "CNIVersion" unless that key holds a non-empty
   // value, re-encodes with sorted keys and decodes case-insensitively: the last key in byte order
-  // that folds to "cniversion" wins, so a real "cniVersion" beats the injected one.
+  // that folds to "cniversion" and is not null wins, so a real "cniVersion" beats the injected
+  // one and a null one does not.
   const withVersion: JsonObject = { ...rawPrevResult };
   const injected = rawPrevResult["CNIVersion"];
   if (injected === undefined || injected === "") withVersion["CNIVersion"] = configVersion;
   const sorted: JsonObject = {};
   for (const key of Object.keys(withVersion).sort()) sorted[key] = withVersion[key];
+  return decodeResult(configVersion, sorted);
+}
+
+/**
+ * The previous result of a configuration, parsed as {@link parsePrevResult} does and converted
+ * to the newest shape: what a chained plugin works with. The one place that maps its failures
+ * to an error code.
+ *
+ * @param conf the decoded configuration
+ * @returns the result, or undefined when the configuration has none
+ * @throws {CniError} code 6 "could not parse prevResult: ..." when it does not decode
+ */
+export function readPrevResult(conf: NetConf): Result100 | undefined {
+  if (conf.rawPrevResult === undefined) return undefined;
   try {
-    return decodeResult(configVersion, sorted);
+    return convertToCurrent(parsePrevResult(conf.rawPrevResult, conf.cniVersion));
   } catch (error) {
-    if (!(error instanceof DecodeError)) throw error;
-    throw new DecodeError(`could not parse prevResult: ${error.message}`);
+    if (error instanceof CniError) throw error;
+    throw new CniError(
+      ErrorCode.decodingFailure,
+      `could not parse prevResult: ${error instanceof Error ? error.message : error}`,
+    );
   }
 }

@@ -1,7 +1,7 @@
 import { CniError, ErrorCode } from "./errors.ts";
 
 /**
- * A code 7 error ("invalid network config", spec §"Error") about one key of the network
+ * A code 7 error ("invalid network config", spec "Section 5: Result Types", Error) about one key of the network
  * configuration. The message names the key, so the runtime's user knows what to fix.
  *
  * @example Throw it from a plugin's configuration validator

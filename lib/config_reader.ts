@@ -1,12 +1,14 @@
 /**
- * Typed reading of a plugin's own configuration keys. Keys match case-insensitively, as the Go
- * reference's JSON decoding does; absent, null and "" values read as unset; every bad value is a
- * {@link ConfigError} (code 7) naming the key.
+ * Typed reading of a plugin's own configuration keys. A key is matched case-insensitively, as the
+ * Go reference's JSON decoding matches struct fields; the keys of a map ({@link
+ * ConfigReader.stringMap}) are data and keep their case. Absent, null and "" values read as
+ * unset; every bad value is a {@link ConfigError} (code 7) naming the key, with its path for
+ * nested values (`ipam.ranges[1].subnet`).
  *
  * @module
  */
 import { ConfigError } from "./config_error.ts";
-import { field, isJsonObject, type JsonObject } from "./_decode.ts";
+import { field, findOverflow, isJsonObject, type JsonObject } from "./_decode.ts";
 import { formatCidr, formatIp, parseCidr, parseIp } from "./ip.ts";
 
 /** Options every reader takes. */
@@ -51,12 +53,20 @@ export interface ConfigReader {
   ip: ValueReader<string>;
   /** A list of strings. */
   stringList: ValueReader<string[]>;
+  /** An object of string values; its keys are data, kept exactly as written. */
+  stringMap: ValueReader<Record<string, string>>;
   /** A nested object, as a reader whose errors name `key.child`. */
   section: ValueReader<ConfigReader>;
+  /** A list of objects, each as a reader whose errors name `key[i].child`. */
+  sectionList: ValueReader<ConfigReader[]>;
+  /** Any object, as it is (e.g. settings passed on to another program). */
+  object: ValueReader<JsonObject>;
 }
 
+/** A value for an error message: JSON, at most 100 characters of it. */
 function describe(value: unknown): string {
-  return JSON.stringify(value) ?? String(value);
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 100 ? `${text.slice(0, 100)}...` : text;
 }
 
 /**
@@ -64,6 +74,7 @@ function describe(value: unknown): string {
  *
  * @param raw the configuration object (or a nested object of it)
  * @param prefix the path of `raw` in the configuration, for error messages ("ipam")
+ * @returns the readers
  *
  * @example
  * ```ts
@@ -75,6 +86,14 @@ function describe(value: unknown): string {
  * assert.equal(read.integer("metric", { min: 0 }), 20);
  * assert.equal(read.string("comment"), undefined);
  * assert.equal(read.section("ipam")?.cidr("range"), "10.1.0.0/24");
+ *
+ * const sysctls = configReader({ sysctl: { "net.ipv4.conf.IFNAME.rp_filter": "2" } });
+ * assert.deepEqual(sysctls.stringMap("sysctl"), { "net.ipv4.conf.IFNAME.rp_filter": "2" });
+ *
+ * const ranges = configReader({ ranges: [{ subnet: "10.1.0.0/24" }, { subnet: "nope" }] });
+ * const [first, second] = ranges.sectionList("ranges", { required: true });
+ * assert.equal(first?.cidr("subnet"), "10.1.0.0/24");
+ * assert.throws(() => second?.cidr("subnet"), { message: /"ranges\[1\]\.subnet" must be/ });
  * assert.throws(() => read.ip("dst"), {
  *   code: 7,
  *   message: 'invalid network configuration: "dst" must be an IP address, got "10.9.0.0/16"',
@@ -155,11 +174,38 @@ export function configReader(raw: JsonObject, prefix = ""): ConfigReader {
       }
       return [...value];
     }),
-    section: reader<ConfigReader, unknown>((value, at) => {
+    stringMap: reader<Record<string, string>, unknown>((value, at) => {
       if (!isJsonObject(value)) {
-        throw new ConfigError(at, `must be an object, got ${describe(value)}`);
+        throw new ConfigError(at, `must be an object of strings, got ${describe(value)}`);
       }
-      return configReader(value, at);
+      const map: Record<string, string> = {};
+      for (const [key, item] of Object.entries(value)) {
+        if (typeof item !== "string") {
+          throw new ConfigError(`${at}.${key}`, `must be a string, got ${describe(item)}`);
+        }
+        map[key] = item;
+      }
+      return map;
+    }),
+    section: reader<ConfigReader, unknown>((value, at) => configReader(objectAt(value, at), at)),
+    sectionList: reader<ConfigReader[], unknown>((value, at) => {
+      if (!Array.isArray(value)) {
+        throw new ConfigError(at, `must be a list of objects, got ${describe(value)}`);
+      }
+      return value.map((item, i) => configReader(objectAt(item, `${at}[${i}]`), `${at}[${i}]`));
+    }),
+    object: reader<JsonObject, unknown>((value, at) => {
+      const object = objectAt(value, at);
+      const overflow = findOverflow(object);
+      if (overflow !== undefined) {
+        throw new ConfigError(at, `holds a number out of range: ${overflow.text}`);
+      }
+      return object;
     }),
   };
+}
+
+function objectAt(value: unknown, at: string): JsonObject {
+  if (!isJsonObject(value)) throw new ConfigError(at, `must be an object, got ${describe(value)}`);
+  return value;
 }

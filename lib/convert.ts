@@ -1,11 +1,17 @@
 /**
  * Conversion of results between spec versions, routed through the families' shapes as the Go
- * reference does (spec §"Version considerations"; reference notes V1-V5).
+ * reference does (spec "Section 5: Result Types").
  */
 import { cloneData } from "./_clone.ts";
 import { cidrIsIpv4 } from "./ip.ts";
 import { resultFamily } from "./result.ts";
-import { CURRENT_VERSION, familyOf, isSpecVersion, type ResultFamily } from "./version.ts";
+import {
+  CURRENT_VERSION,
+  familyOf,
+  isSpecVersion,
+  type ResultFamily,
+  versionOrDefault,
+} from "./version.ts";
 import type {
   AnyResult,
   Dns,
@@ -132,7 +138,7 @@ function sameFamily<T extends AnyResult>(from: T, cniVersion: string): T {
  * speak, and "cannot convert: no valid IP addresses" when a 0.1.0/0.2.0 target would hold no IP
  */
 export function convertResult(result: AnyResult, toVersion: string): AnyResult {
-  const target = toVersion === "" ? "0.1.0" : toVersion;
+  const target = versionOrDefault(toVersion);
   const unversioned = result.cniVersion === "";
   const fromFamily = unversioned ? resultFamily(result) : familyOf(result.cniVersion);
   const from = unversioned && fromFamily ? NEWEST_IN_FAMILY[fromFamily] : result.cniVersion;

@@ -1,10 +1,14 @@
 /**
- * The CNI_* environment (spec §"Parameters"), read and validated as the Go skel does.
+ * The CNI_* environment (spec "Section 2: Execution Protocol", "Parameters"), read and validated
+ * as the Go reference's skel does.
+ *
+ * @module
  */
 import { goQuote, goQuoteList } from "./_go_quote.ts";
-import { isValidName } from "./config.ts";
+import { goText } from "./_go_text.ts";
 import { CniError, ErrorCode } from "./errors.ts";
 import { parseCidr, parseIp } from "./ip.ts";
+import { interfaceNameProblem, isValidName } from "./names.ts";
 
 /** The verbs of spec 1.1.0. */
 export type Verb = "ADD" | "DEL" | "CHECK" | "GC" | "STATUS" | "VERSION";
@@ -59,8 +63,11 @@ export function isVerb(command: string): command is Verb {
 
 /** The arguments of one invocation, from the environment. Unset variables read as "". */
 export interface CmdArgs {
+  /** CNI_CONTAINERID. */
   containerId: string;
+  /** CNI_NETNS. */
   netns: string;
+  /** CNI_IFNAME. */
   ifName: string;
   /** CNI_ARGS as given; see parseCniArgs. */
   args: string;
@@ -69,45 +76,49 @@ export interface CmdArgs {
 }
 
 /**
- * Validates an interface name as the Go reference does.
+ * Validates CNI_IFNAME as the Go reference does (see `interfaceNameProblem`).
  *
+ * @param name the interface name
+ * @param byteLength its length in bytes, when it came as bytes that are not UTF-8
  * @throws {CniError} code 4 for a name over 15 bytes, "." or "..", or one with "/", ":" or
  * white space
  */
-export function validateInterfaceName(name: string): void {
-  if (new TextEncoder().encode(name).length > 15) {
-    throw new CniError(
-      ErrorCode.invalidEnvironmentVariables,
-      "interface name is too long",
-      "interface name should be less than 16 characters",
-    );
+export function validateInterfaceName(name: string, byteLength?: number): void {
+  const problem = interfaceNameProblem(name, byteLength);
+  if (problem !== undefined) {
+    throw new CniError(ErrorCode.invalidEnvironmentVariables, problem.msg, problem.details);
   }
-  if (name === "." || name === "..") {
-    throw new CniError(ErrorCode.invalidEnvironmentVariables, "interface name is . or ..");
-  }
-  if (/[/:\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/u.test(name)) {
-    throw new CniError(
-      ErrorCode.invalidEnvironmentVariables,
-      "interface name contains / or : or whitespace characters",
-    );
-  }
+}
+
+/** Reads an environment variable's bytes; undefined when unset. */
+export type GetenvBytes = (name: string) => Uint8Array | undefined;
+
+/**
+ * An environment variable as text: its bytes read as Go reads a string (each byte that is not
+ * UTF-8 becomes U+FFFD), or "" when unset.
+ */
+export function envText(getenvBytes: GetenvBytes, name: string): string {
+  const bytes = getenvBytes(name);
+  return bytes === undefined ? "" : goText(bytes);
 }
 
 /**
  * Reads the CNI_* variables for a verb (Go skel's environment walk): container ID and interface
  * name are validated for ADD, CHECK and DEL, and every missing required variable is reported in
- * one error. An empty variable counts as missing. Variables a verb does not use are passed on
- * unchecked, as the reference does.
+ * one error. An empty variable counts as missing. Values are bytes, as in Go: one that is not
+ * UTF-8 is read with U+FFFD in place of its bad bytes, and an interface name's length is counted
+ * in its real bytes. Variables a verb does not use are passed on unchecked, as the reference does.
  *
  * @throws {CniError} code 4
  */
-export function readCmdArgs(verb: Verb, getenv: (name: string) => string | undefined): CmdArgs {
+export function readCmdArgs(verb: Verb, getenvBytes: GetenvBytes): CmdArgs {
   const values: Record<string, string> = {};
   const missing: string[] = [];
   const validates = verb === "ADD" || verb === "CHECK" || verb === "DEL";
   for (const name of CNI_VARIABLES.slice(1)) {
     const requirement = REQUIREMENTS[verb][name] ?? "unused";
-    const value = getenv(name) ?? "";
+    const bytes = getenvBytes(name);
+    const value = bytes === undefined ? "" : goText(bytes);
     values[name] = value;
     if (value === "") {
       if (requirement === "required") missing.push(name);
@@ -120,7 +131,7 @@ export function readCmdArgs(verb: Verb, getenv: (name: string) => string | undef
         value,
       );
     }
-    if (validates && name === "CNI_IFNAME") validateInterfaceName(value);
+    if (validates && name === "CNI_IFNAME") validateInterfaceName(value, bytes!.length);
   }
   if (missing.length > 0) {
     throw new CniError(
@@ -157,7 +168,9 @@ export const DEFAULT_CNI_ARGS: Readonly<Record<string, CniArgKind>> = {
 
 /** What parseCniArgs found: the known keys' values, and the unknown pairs. */
 export interface CniArgs {
+  /** The known keys' values. */
   values: Record<string, string | boolean>;
+  /** The pairs with unknown keys, as written. */
   unknown: string[];
 }
 

@@ -1,5 +1,5 @@
 /**
- * The spec's error codes (CNI spec §"Error"), plus the Go reference's 8 and 999.
+ * The spec's error codes (spec "Section 5: Result Types", Error), plus the Go reference's 8 and 999.
  * Codes 0-99 are reserved for the spec; plugins may use 100 and above.
  */
 export const ErrorCode = {
@@ -18,18 +18,30 @@ export const ErrorCode = {
   internal: 999,
 } as const;
 
-/** The error object a plugin prints on stdout (spec §"Error"). */
+/** The error object a plugin prints on stdout (spec "Section 5: Result Types", Error). */
 export interface ErrorObject {
+  /** The error code: the spec's (0-99) or the plugin's own (100 and above). */
   code: number;
+  /** A short message. */
   msg: string;
+  /** More detail, when there is any. */
   details?: string;
 }
 
 /** A CNI error: the only exception type the runner turns into an error object unchanged. */
 export class CniError extends Error {
+  /** The error code (see {@link ErrorCode}). */
   readonly code: number;
+  /** More detail; "" when there is none. */
   readonly details: string;
 
+  /**
+   * Makes the error.
+   *
+   * @param code the error code: one of {@link ErrorCode}, or 100 and above for the plugin's own
+   * @param msg a short message
+   * @param details more detail, if any
+   */
   constructor(code: number, msg: string, details = "") {
     super(msg);
     this.name = "CniError";

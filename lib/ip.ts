@@ -7,12 +7,15 @@ import { cidrText, ipText, isIpv4CidrText, isV4Mapped, readCidr, readIp } from "
 
 /** A parsed address: 16 bytes, IPv4 held as IPv4-mapped IPv6. */
 export interface IpAddress {
+  /** The 16 bytes of the address. */
   readonly bytes: Uint8Array;
 }
 
 /** A parsed CIDR: an address with host bits kept, and its prefix length over 32 or 128 bits. */
 export interface IpCidr {
+  /** The address, host bits kept. */
   readonly address: IpAddress;
+  /** The prefix length. */
   readonly prefixLength: number;
   /** 32 for an IPv4 CIDR, 128 for an IPv6 one (IPv4-mapped IPv6 included). */
   readonly bits: 32 | 128;

@@ -14,18 +14,20 @@
  * and the file gets `info` and above (so it holds the line each verb ends with); a level applies
  * to both. A compiled plugin reads the variables only when its permissions name them
  * (`--allow-env=...,DENO_CNI_LOG_LEVEL,DENO_CNI_LOG_FILE`) and writes the file only inside its
- * `--allow-write` paths (by convention `--allow-write=/var/log/cni`).
+ * `--allow-write` paths (by convention `--allow-write=/var/log/cni`). The file is appended through
+ * the host, which refuses a path through a symlink: `log.file` comes from stdin.
  *
  * @module
  */
 import { ConfigError } from "./config_error.ts";
 import { field, isJsonObject, type JsonObject } from "./_decode.ts";
-
-/** The log levels, least severe first. */
-export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+import type { Host } from "./host.ts";
 
 /** A log level. */
-export type LogLevel = typeof LOG_LEVELS[number];
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** The log levels, least severe first. */
+export const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 
 /** The environment variable that sets the threshold; it overrides the configuration. */
 export const LOG_LEVEL_VARIABLE = "DENO_CNI_LOG_LEVEL";
@@ -56,6 +58,8 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
   /** A logger whose records also carry `fields`, writing to the same places. */
   with(fields: LogFields): Logger;
+  /** Waits until every record so far is written (or has failed to be); never rejects. */
+  flush(): Promise<void>;
 }
 
 /** How a logger is made; see {@link createLogger}. */
@@ -64,10 +68,8 @@ export interface LoggerOptions extends LogSettings {
   plugin: string;
   /** Fields every record carries (the dispatcher's verb, container ID, interface, network). */
   context?: LogFields;
-  /** Writes text to stderr. */
-  writeStderr: (text: string) => void | Promise<void>;
-  /** Appends text to a file, creating it; the default uses Deno's file system. */
-  appendFile?: (path: string, text: string) => void;
+  /** Where stderr lines and file records go: the host's `writeStderr` and `appendFile`. */
+  host: Pick<Host, "writeStderr" | "appendFile">;
   /** The clock of the records' `time`; the default is the system clock. */
   now?: () => Date;
 }
@@ -90,37 +92,6 @@ export function isLogLevel(value: string): boolean {
   return Object.hasOwn(RANK, value.toLowerCase());
 }
 
-/**
- * Appends text to a file with Deno, making the file (mode 0640) and its directory when missing.
- * The default `appendFile` of {@link createLogger}.
- *
- * @throws {Error} what Deno throws when the file cannot be written (createLogger catches it)
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { appendFileDeno } from "./log.ts";
- *
- * const dir = Deno.makeTempDirSync();
- * appendFileDeno(`${dir}/cni/x.log`, '{"msg":"one"}\n');
- * appendFileDeno(`${dir}/cni/x.log`, '{"msg":"two"}\n');
- * assert.equal(Deno.readTextFileSync(`${dir}/cni/x.log`), '{"msg":"one"}\n{"msg":"two"}\n');
- * Deno.removeSync(dir, { recursive: true });
- * ```
- */
-export function appendFileDeno(path: string, text: string): void {
-  const append = () =>
-    Deno.writeTextFileSync(path, text, { append: true, create: true, mode: 0o640 });
-  try {
-    append();
-  } catch (error) {
-    const slash = path.lastIndexOf("/");
-    if (!(error instanceof Deno.errors.NotFound) || slash <= 0) throw error;
-    Deno.mkdirSync(path.slice(0, slash), { recursive: true, mode: 0o750 });
-    append();
-  }
-}
-
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -137,22 +108,23 @@ function describe(error: unknown): string {
  * ```ts
  * import assert from "node:assert/strict";
  * import { createLogger } from "./log.ts";
+ * import { fakeHost } from "./testing.ts";
  *
- * let stderr = "";
- * const lines: string[] = [];
+ * const host = fakeHost();
  * const log = createLogger({
  *   plugin: "route-add",
  *   context: { verb: "ADD" },
  *   file: "/var/log/cni/route-add.log",
- *   writeStderr: (text) => void (stderr += text),
- *   appendFile: (_path, text) => void lines.push(text),
+ *   host,
  *   now: () => new Date(0),
  * });
  * log.info("route added", { dst: "10.9.0.0/16" });
  * log.warn("no gateway");
  * log.debug("not shown: below both thresholds");
+ * await log.flush();
  *
- * assert.equal(stderr, "route-add ADD: warn: no gateway\n");
+ * assert.equal(host.stderr, "route-add ADD: warn: no gateway\n");
+ * const lines = host.files.get("/var/log/cni/route-add.log")!.trimEnd().split("\n");
  * assert.deepEqual(JSON.parse(lines[0]!), {
  *   time: "1970-01-01T00:00:00.000Z",
  *   level: "info",
@@ -167,17 +139,15 @@ function describe(error: unknown): string {
 export function createLogger(options: LoggerOptions): Logger {
   const stderrRank = RANK[options.level ?? "warn"];
   const fileRank = RANK[options.level ?? "info"];
-  const append = options.appendFile ?? appendFileDeno;
   const now = options.now ?? (() => new Date());
+  const { host } = options;
   let file = options.file;
-  const toStderr = (text: string) => {
-    try {
-      const pending = options.writeStderr(text);
-      if (pending instanceof Promise) pending.catch(() => {});
-    } catch {
-      // Nowhere left to report to.
-    }
+  // Records are written in order, each after the one before.
+  let pending: Promise<void> = Promise.resolve();
+  const later = (write: () => Promise<void>) => {
+    pending = pending.then(write).catch(() => {});
   };
+  const toStderr = (text: string) => later(() => host.writeStderr(text));
   const make = (context: LogFields): Logger => {
     const prefix = typeof context.verb === "string" && context.verb !== ""
       ? `${options.plugin} ${context.verb}`
@@ -196,12 +166,19 @@ export function createLogger(options: LoggerOptions): Logger {
         msg,
         ...fields,
       };
-      try {
-        append(file, safeJson(record) + "\n");
-      } catch (error) {
-        toStderr(`${prefix}: warn: cannot write the log file ${file}: ${describe(error)}\n`);
-        file = undefined;
-      }
+      const path = file;
+      const line = safeJson(record) + "\n";
+      later(async () => {
+        if (file !== path) return;
+        try {
+          await host.appendFile(path, line);
+        } catch (error) {
+          file = undefined;
+          await host.writeStderr(
+            `${prefix}: warn: cannot write the log file ${path}: ${describe(error)}\n`,
+          );
+        }
+      });
     };
     return {
       debug: (msg, fields) => emit("debug", msg, fields),
@@ -209,6 +186,7 @@ export function createLogger(options: LoggerOptions): Logger {
       warn: (msg, fields) => emit("warn", msg, fields),
       error: (msg, fields) => emit("error", msg, fields),
       with: (fields) => make({ ...context, ...fields }),
+      flush: () => pending,
     };
   };
   return make(options.context ?? {});

@@ -1,24 +1,25 @@
 /**
- * The high-level way to write a plugin: {@link definePlugin} takes the verbs' handlers, the spec
- * versions and a validator of the plugin's own configuration keys, and gives each handler a
- * context with the typed configuration, the previous result (parsed and converted to the newest
- * shape), the invocation's arguments and a logger. Each verb ends with one log record.
+ * The way to write a plugin: {@link definePlugin} takes the verbs' handlers, the spec versions
+ * and a reader of the plugin's own configuration keys, and gives each handler a context with the
+ * typed configuration, the previous result, delegation, the namespace toolkit and a logger.
  *
  * @module
  */
+import { ConfigError } from "./config_error.ts";
 import { type ConfigReader, configReader } from "./config_reader.ts";
-import { decodeNetConf, type NetConf, parsePrevResult } from "./config.ts";
-import { convertResult, convertToCurrent } from "./convert.ts";
-import { type DelegateOptions, denoDelegateExec } from "./delegate.ts";
-import { type CniArgKind, type CniArgs, parseCniArgs, type Verb } from "./env.ts";
+import { decodeNetConf, type NetConf, readPrevResult } from "./config.ts";
+import { type Delegator, delegator } from "./delegate.ts";
+import { type CniArgKind, type CniArgs, envText, parseCniArgs, type Verb } from "./env.ts";
 import { CniError, ErrorCode, toCniError } from "./errors.ts";
+import { DEFAULT_TIMEOUT_MS, type Host, TIMEOUT_VARIABLE } from "./host.ts";
 import { createLogger, type Logger, readLogSettings } from "./log.ts";
-import type { Handler, Invocation, PluginHandlers } from "./skel.ts";
+import { type Netns, netns } from "./netns.ts";
+import type { Handler, Invocation, PluginHandlers, UndoAction } from "./skel.ts";
 import type { AnyResult, Result100 } from "./types.ts";
 import { ALL_VERSIONS } from "./version.ts";
 import { DecodeError, isJsonObject, type JsonObject } from "./_decode.ts";
 
-/** What a plugin's `config` validator gets besides the raw configuration object. */
+/** What a plugin's `config` function gets besides the raw configuration object. */
 export interface ConfigContext {
   /** The verb being run. */
   command: Verb;
@@ -28,7 +29,7 @@ export interface ConfigContext {
   read: ConfigReader;
 }
 
-/** What a verb's handler gets. `C` is what the plugin's `config` validator returns. */
+/** What a verb's handler gets. `C` is what the plugin's `config` function returns. */
 export interface PluginContext<C extends object> {
   /** The verb being run. */
   command: Verb;
@@ -45,10 +46,10 @@ export interface PluginContext<C extends object> {
   /** The configuration's `cniVersion`; results are printed in it. */
   configVersion: string;
   /**
-   * The previous plugin's result (spec §"Chained plugins"), parsed as the Go reference parses it
-   * (in the configuration's version family) and converted to the newest shape; undefined when the
-   * configuration has none. It is parsed when first read, so a plugin that ignores it is not
-   * failed by it; a prevResult that does not decode throws code 6 there.
+   * The previous plugin's result (spec "Section 3: Execution of Network Configurations"), parsed
+   * in the configuration's version family and converted to the newest shape; undefined when the
+   * configuration has none. It is parsed when first read, so a verb that ignores it is not failed
+   * by it; one that does not decode throws code 6 there.
    */
   readonly prevResult: Result100 | undefined;
   /**
@@ -58,18 +59,35 @@ export interface PluginContext<C extends object> {
    * @throws {CniError} code 4 for a malformed CNI_ARGS
    */
   cniArgs(known?: Readonly<Record<string, CniArgKind>>): CniArgs;
-  /** The verb's logger (see lib/log.ts); its records carry verb, container, interface, network. */
+  /** The verb's logger; its records carry verb, container, interface and network. */
   log: Logger;
   /** Reads an environment variable the plugin's permissions allow; undefined otherwise. */
   getenv(name: string): string | undefined;
   /**
-   * Options for the delegate helpers (`delegateAdd`, `withDelegatedAdd`, `delegateDel`...):
-   * CNI_PATH, the invocation's CNI_* variables for the delegate's environment and its stderr
-   * passed on to this invocation's, so delegation behaves the same in a test harness run.
+   * Runs another plugin found in CNI_PATH (spec "Section 4: Plugin Delegation") with this
+   * invocation's stdin and environment. A delegated ADD is released (DEL) if the verb fails
+   * afterwards.
    */
-  delegation: DelegateOptions;
-  /** The low-level invocation: raw stdin, the parsed document. */
-  invocation: Invocation;
+  delegate: Delegator;
+  /**
+   * The namespace toolkit in CNI_NETNS: `ip` and `sysctl` in the container's namespace.
+   *
+   * @throws {CniError} code 4 when read without CNI_NETNS
+   */
+  readonly inContainer: Netns;
+  /** The namespace toolkit in the plugin's own namespace (the host's). */
+  onHost: Netns;
+  /**
+   * Registers an action that undoes what the handler just set up; it runs if the verb fails
+   * afterwards, by a throw or because the answer cannot be written.
+   */
+  onFailure(action: UndoAction): void;
+  /** The time limit of each program and delegate, in milliseconds. */
+  timeoutMs: number;
+  /** stdin as the plugin got it: what a delegate gets by default. */
+  stdin: string;
+  /** The process: what `inContainer`, `onHost`, `delegate` and `log` use. */
+  host: Host;
 }
 
 /** A verb handler of a defined plugin. */
@@ -84,11 +102,23 @@ export interface PluginDefinition<C extends object> {
   /** The spec versions the plugin supports, in the order VERSION lists them; default all. */
   versions?: readonly string[];
   /**
-   * Validates the plugin's own configuration keys and returns them typed. Throw
-   * `configError(key, "must be ...")` for a bad value (or use `context.read`); it becomes error
-   * code 7. Runs before every verb's handler.
+   * Reads the plugin's own configuration keys and returns them typed, with `context.read` or
+   * by throwing `configError(key, "must be ...")`: a bad value is error code 7 naming the key.
+   * Runs before every verb's handler.
    */
   config?: (raw: JsonObject, context: ConfigContext) => C;
+  /**
+   * When true, DEL succeeds with a warning on stderr, without running `del`, if the plugin's own
+   * keys are invalid (what `config` or the `log` key rejects). For a plugin that has nothing to
+   * release without a valid configuration: its DEL then never keeps the rest of the chain from
+   * releasing an attachment. Default false.
+   */
+  tolerateConfigErrorsOnDel?: boolean;
+  /**
+   * The time limit of each program and delegate the plugin runs; default one minute. The
+   * environment variable DENO_CNI_TIMEOUT_MS overrides it when the plugin may read it.
+   */
+  timeoutMs?: number;
   /** ADD: returns the result, built with `result()` or changed from `prevResult`. */
   add?: VerbHandler<C, AnyResult>;
   /** CHECK (spec 0.4.0 and later): throws when the attachment is not as ADD left it. */
@@ -123,61 +153,50 @@ function decodeStandardKeys(document: unknown): NetConf {
   }
 }
 
-function convertPrevResult(conf: NetConf): Result100 | undefined {
-  if (conf.rawPrevResult === undefined) return undefined;
+function readOwnKeys<C extends object>(
+  definition: PluginDefinition<C>,
+  conf: NetConf,
+  command: Verb,
+): C {
+  if (definition.config === undefined) return {} as C;
   try {
-    const parsed = parsePrevResult(conf.rawPrevResult, conf.cniVersion);
-    return convertToCurrent(parsed);
+    return definition.config(conf.raw, { command, conf, read: configReader(conf.raw) });
   } catch (error) {
-    if (error instanceof CniError) throw error;
-    throw new CniError(
-      ErrorCode.decodingFailure,
-      error instanceof DecodeError
-        ? error.message
-        : `could not parse prevResult: ${error instanceof Error ? error.message : error}`,
-    );
+    if (error instanceof DecodeError) {
+      throw new CniError(ErrorCode.invalidNetworkConfig, error.message);
+    }
+    throw error;
   }
 }
 
-function delegationOf(invocation: Invocation): DelegateOptions {
-  const exec = denoDelegateExec();
-  const writeStderr = invocation.writeStderr;
-  return {
-    cniPath: invocation.path,
-    env: {
-      CNI_CONTAINERID: invocation.containerId,
-      CNI_NETNS: invocation.netns,
-      CNI_IFNAME: invocation.ifName,
-      CNI_ARGS: invocation.args,
-      CNI_PATH: invocation.path,
-    },
-    exec: writeStderr === undefined ? exec : { ...exec, writeStderr },
-  };
+/** The time limit: DENO_CNI_TIMEOUT_MS, else the definition's, else one minute. */
+function timeoutOf(
+  definition: Pick<PluginDefinition<object>, "timeoutMs">,
+  getenv: (name: string) => string | undefined,
+  log: Logger,
+): number {
+  const text = getenv(TIMEOUT_VARIABLE);
+  if (text !== undefined && text !== "") {
+    const value = Number(text);
+    if (Number.isSafeInteger(value) && value > 0) return value;
+    log.warn(
+      `ignored: ${TIMEOUT_VARIABLE}=${JSON.stringify(text)} is not a number of milliseconds`,
+    );
+  }
+  return definition.timeoutMs ?? DEFAULT_TIMEOUT_MS;
 }
 
 function buildContext<C extends object>(
-  definition: PluginDefinition<C>,
   invocation: Invocation,
+  conf: NetConf,
+  own: C,
   log: Logger,
   getenv: (name: string) => string | undefined,
+  timeoutMs: number,
 ): PluginContext<C> {
-  const conf = decodeStandardKeys(invocation.document);
-  let own = {} as C;
-  if (definition.config !== undefined) {
-    try {
-      own = definition.config(conf.raw, {
-        command: invocation.command,
-        conf,
-        read: configReader(conf.raw),
-      });
-    } catch (error) {
-      if (error instanceof DecodeError) {
-        throw new CniError(ErrorCode.invalidNetworkConfig, error.message);
-      }
-      throw error;
-    }
-  }
+  const { host } = invocation;
   let prevResult: { value: Result100 | undefined } | undefined;
+  let inContainer: Netns | undefined;
   return {
     command: invocation.command,
     containerId: invocation.containerId,
@@ -187,35 +206,58 @@ function buildContext<C extends object>(
     conf: { ...conf, ...own },
     configVersion: invocation.configVersion,
     get prevResult() {
-      prevResult ??= { value: convertPrevResult(conf) };
+      prevResult ??= { value: readPrevResult(conf) };
       return prevResult.value;
     },
     cniArgs: (known) => parseCniArgs(invocation.args, known),
     log,
     getenv,
-    delegation: delegationOf(invocation),
-    invocation,
+    delegate: delegator({
+      host,
+      cniPath: invocation.path,
+      timeoutMs,
+      stdin: invocation.stdin,
+      onFailure: invocation.onFailure,
+      env: {
+        CNI_CONTAINERID: invocation.containerId,
+        CNI_NETNS: invocation.netns,
+        CNI_IFNAME: invocation.ifName,
+        CNI_ARGS: invocation.args,
+        CNI_PATH: invocation.path,
+      },
+    }),
+    get inContainer() {
+      if (invocation.netns === "") {
+        throw new CniError(ErrorCode.invalidEnvironmentVariables, "CNI_NETNS is not set");
+      }
+      return inContainer ??= netns(invocation.netns, { host, timeoutMs });
+    },
+    onHost: netns(undefined, { host, timeoutMs }),
+    onFailure: invocation.onFailure,
+    timeoutMs,
+    stdin: invocation.stdin,
+    host,
   };
 }
 
-/**
- * Wraps one verb's handler: logger, context, handler, the verb's closing log record.
- */
+/** True for the errors of a plugin's own keys (and of the `log` key). */
+function isOwnConfigError(error: unknown): boolean {
+  return error instanceof ConfigError ||
+    (error instanceof CniError && error.code === ErrorCode.invalidNetworkConfig);
+}
+
+/** Wraps one verb's handler: logger, configuration, context, handler, closing log record. */
 function wrap<C extends object, R>(
   definition: PluginDefinition<C>,
   handler: VerbHandler<C, R>,
-  finish: (value: R, invocation: Invocation) => R,
-): Handler<R> {
+): Handler<R | undefined> {
   return async (invocation) => {
     const started = performance.now();
+    const { host } = invocation;
     const getenv = (name: string) => {
-      try {
-        return invocation.getenv?.(name);
-      } catch {
-        return undefined;
-      }
+      const value = envText((n) => host.getenvBytes(n), name);
+      return value === "" ? undefined : value;
     };
-    const writeStderr = invocation.writeStderr ?? ((text: string) => console.error(text.trimEnd()));
     const raw = isJsonObject(invocation.document) ? invocation.document : {};
     const context = {
       verb: invocation.command,
@@ -223,15 +265,26 @@ function wrap<C extends object, R>(
       ifName: invocation.ifName,
       network: typeof raw.name === "string" ? raw.name : "",
     };
-    let log = createLogger({ plugin: definition.name, context, writeStderr });
+    let log = createLogger({ plugin: definition.name, context, host });
     try {
-      const { settings, problems } = readLogSettings(raw, getenv);
-      log = createLogger({ ...settings, plugin: definition.name, context, writeStderr });
-      for (const problem of problems) log.warn(`ignored: ${problem}`);
-      const value = finish(
-        await handler(buildContext(definition, invocation, log, getenv)),
-        invocation,
-      );
+      const conf = decodeStandardKeys(invocation.document);
+      let own: C;
+      try {
+        const { settings, problems } = readLogSettings(raw, getenv);
+        log = createLogger({ ...settings, plugin: definition.name, context, host });
+        for (const problem of problems) log.warn(`ignored: ${problem}`);
+        own = readOwnKeys(definition, conf, invocation.command);
+      } catch (error) {
+        if (
+          invocation.command !== "DEL" || !definition.tolerateConfigErrorsOnDel ||
+          !isOwnConfigError(error)
+        ) throw error;
+        log.warn(`DEL succeeds without releasing anything: ${toCniError(error).toString()}`);
+        log.info("DEL ok", { outcome: "ok", durationMs: durationSince(started) });
+        return undefined;
+      }
+      const timeoutMs = timeoutOf(definition, getenv, log);
+      const value = await handler(buildContext(invocation, conf, own, log, getenv, timeoutMs));
       log.info(`${invocation.command} ok`, { outcome: "ok", durationMs: durationSince(started) });
       return value;
     } catch (error) {
@@ -243,28 +296,31 @@ function wrap<C extends object, R>(
         durationMs: durationSince(started),
       });
       throw error;
+    } finally {
+      await log.flush();
     }
   };
 }
 
 /**
- * Defines a plugin from its handlers, versions and configuration validator. Run it from the
+ * Defines a plugin from its handlers, versions and configuration reader. Run it from the
  * plugin's file with `if (import.meta.main) await runPlugin(plugin);`, test it in-process with
- * lib/testing.ts.
+ * `invoke` from `./testing`.
  *
  * Before a handler runs, the spec's well-known keys are decoded (a wrong type is error code 6),
- * `log` settings are read and `config` validates the plugin's own keys (code 7 naming the key).
+ * `log` settings are read and `config` reads the plugin's own keys (code 7 naming the key).
  * `prevResult` is parsed when the handler first reads it (code 6 when it does not decode in the
- * configuration's version family).
- * ADD's result is converted to the configuration's `cniVersion` before the verb counts as done.
+ * configuration's version family). ADD's result is printed in the configuration's `cniVersion`.
+ * Whatever the handler registered with `onFailure`, and every delegated ADD, is undone when the
+ * verb fails.
  *
- * @param definition the plugin's name, versions, `config` validator and verb handlers
- * @returns the plugin, accepted by `runPlugin`, `dispatch` and the test harness
+ * @param definition the plugin's name, versions, `config` reader and verb handlers
+ * @returns the plugin, accepted by `runPlugin` and the test harness
  *
  * @example A chained plugin that adds a route to the previous result
  * ```ts
  * import assert from "node:assert/strict";
- * import { CniError, definePlugin, route, versionsStartingFrom } from "./mod.ts";
+ * import { CniError, definePlugin, result, route, versionsStartingFrom } from "./mod.ts";
  * import { invoke } from "./testing.ts";
  *
  * const plugin = definePlugin({
@@ -277,7 +333,7 @@ function wrap<C extends object, R>(
  *   add({ conf, prevResult }) {
  *     if (prevResult === undefined) throw new CniError(7, "must be called as a chained plugin");
  *     const extra = route(conf.dst, conf.gw === undefined ? {} : { gw: conf.gw });
- *     return { ...prevResult, routes: [...prevResult.routes ?? [], extra] };
+ *     return result({ ...prevResult, routes: [...prevResult.routes ?? [], extra] });
  *   },
  * });
  *
@@ -302,22 +358,22 @@ function wrap<C extends object, R>(
 export function definePlugin<C extends object = Record<never, never>>(
   definition: PluginDefinition<C>,
 ): Plugin {
-  const versions = definition.versions ?? ALL_VERSIONS;
-  const passThrough = <R>(value: R) => value;
-  const handlers: PluginHandlers = {
-    versions,
-    about: definition.about ?? `CNI ${definition.name} plugin`,
-    ...(definition.add && {
-      add: wrap(
-        definition,
-        definition.add,
-        (value, invocation) => convertResult(value, invocation.configVersion),
-      ),
-    }),
-    ...(definition.check && { check: wrap(definition, definition.check, passThrough) }),
-    ...(definition.del && { del: wrap(definition, definition.del, passThrough) }),
-    ...(definition.gc && { gc: wrap(definition, definition.gc, passThrough) }),
-    ...(definition.status && { status: wrap(definition, definition.status, passThrough) }),
+  const verb = <R>(handler: VerbHandler<C, R> | undefined) =>
+    handler === undefined ? undefined : wrap(definition, handler);
+  const handlers = {
+    add: verb(definition.add),
+    check: verb(definition.check),
+    del: verb(definition.del ?? (definition.tolerateConfigErrorsOnDel ? () => {} : undefined)),
+    gc: verb(definition.gc),
+    status: verb(definition.status),
   };
-  return { ...handlers, name: definition.name };
+  const plugin: Plugin = {
+    name: definition.name,
+    versions: definition.versions ?? ALL_VERSIONS,
+    about: definition.about ?? `CNI ${definition.name} plugin`,
+  };
+  for (const [key, handler] of Object.entries(handlers)) {
+    if (handler !== undefined) Object.assign(plugin, { [key]: handler });
+  }
+  return plugin;
 }

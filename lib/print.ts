@@ -1,6 +1,6 @@
 /**
  * Output in the Go reference's exact form: 4-space indentation, no trailing newline, `<`, `>`,
- * `&`, U+2028 and U+2029 escaped, and each family's key order (reference notes R4, R5).
+ * `&`, U+2028 and U+2029 escaped, and each family's key order.
  */
 import type { ErrorObject } from "./errors.ts";
 import { resultFamily } from "./result.ts";
@@ -56,7 +56,7 @@ type Omission = "always" | "absent" | "empty";
 /** The members of one wire object, in print order; `shape` applies to an object or list member. */
 type Shape = readonly (readonly [key: string, omission: Omission, shape?: Shape])[];
 
-// The 0.x families print members in Go's struct order (reference note R4).
+// The 0.x families print members in Go's struct order.
 const ROUTE_0X: Shape = [
   ["dst", "always"],
   ["gw", "empty"],

@@ -1,6 +1,6 @@
 /**
  * Decoding results from JSON in each family's shape, with the Go reference's rules: unknown keys
- * dropped, empty values left out, addresses checked and put in canonical form (spec §"Result").
+ * dropped, empty values left out, addresses checked and put in canonical form (spec "Section 5: Result Types").
  */
 import {
   child,
@@ -20,7 +20,7 @@ import {
 } from "./_decode.ts";
 import { goQuote } from "./_go_quote.ts";
 import { canonicalCidr, canonicalIp } from "./_ip_text.ts";
-import { familyOf, familyVersions, type ResultFamily } from "./version.ts";
+import { familyOf, familyVersions, type ResultFamily, versionOrDefault } from "./version.ts";
 import type {
   AnyResult,
   Dns,
@@ -72,20 +72,27 @@ function putPresent<T, K extends keyof T>(target: T, key: K, value: T[K] | undef
   if (value !== undefined) target[key] = value;
 }
 
-/** The objects of a list member, null entries (and holes) left out; all are checked first. */
+/**
+ * The objects of a list member. A null entry is refused, naming it: Go would keep a nil entry
+ * that it then prints as null or fails on, and an IP's interface index must not come to point
+ * at a different interface because an entry before it was dropped.
+ */
 function objectsOf(
   raw: JsonObject,
   key: string,
   at: FieldPath,
   goType: string,
+  where = "",
 ): JsonObject[] | undefined {
   const itemAt = child(at, key);
-  const list = optionalArray(field(raw, key), itemAt, goType);
+  const list = optionalArray(field(raw, key, true), itemAt, goType);
   if (list === undefined) return undefined;
   const itemType = goType.slice(2);
   const objects: JsonObject[] = [];
   for (let i = 0; i < list.length; i++) {
-    if (i in list && list[i] !== null) objects.push(optionalObject(list[i], itemAt, itemType)!);
+    const item = list[i];
+    if (item === null || item === undefined) throw new DecodeError(`${where}${key}[${i}] is null`);
+    objects.push(optionalObject(item, itemAt, itemType)!);
   }
   return objects;
 }
@@ -106,7 +113,10 @@ function routePaths() {
   };
 }
 
-const ROUTE_FIELDS = fieldNames("dst", "gw", "mtu", "advmss", "priority", "table", "scope");
+const ROUTE_FIELDS = fieldNames(
+  ["dst", "gw", "mtu", "advmss", "priority", "table", "scope"],
+  ["gw", "table", "scope"],
+);
 
 function decodeRouteAt(raw: JsonObject, paths: ReturnType<typeof routePaths>): Route {
   const f = readFields(raw, ROUTE_FIELDS);
@@ -125,8 +135,8 @@ export function decodeRoute(raw: JsonObject): Route {
   return decodeRouteAt(raw, routePaths());
 }
 
-function decodeRoutes(raw: JsonObject, at: FieldPath): Route[] | undefined {
-  const items = objectsOf(raw, "routes", at, "[]*types.Route");
+function decodeRoutes(raw: JsonObject, at: FieldPath, where = ""): Route[] | undefined {
+  const items = objectsOf(raw, "routes", at, "[]*types.Route", where);
   if (items === undefined || items.length === 0) return undefined;
   const paths = routePaths();
   const routes: Route[] = [];
@@ -142,18 +152,22 @@ export function decodeDns(raw: unknown, at: FieldPath): Dns {
   const object = optionalObject(raw, at, "types.DNS") ?? {};
   const member = (key: string) => child(at, key, "DNS");
   const dns: Dns = {};
-  put(dns, "nameservers", optionalStringList(field(object, "nameservers"), member("nameservers")));
+  put(
+    dns,
+    "nameservers",
+    optionalStringList(field(object, "nameservers", true), member("nameservers")),
+  );
   put(dns, "domain", optionalString(field(object, "domain"), member("domain")));
-  put(dns, "search", optionalStringList(field(object, "search"), member("search")));
-  put(dns, "options", optionalStringList(field(object, "options"), member("options")));
+  put(dns, "search", optionalStringList(field(object, "search", true), member("search")));
+  put(dns, "options", optionalStringList(field(object, "options", true), member("options")));
   return dns;
 }
 
-function decodeIpConfig020(raw: JsonObject): IpConfig020 {
+function decodeIpConfig020(raw: JsonObject, key: string): IpConfig020 {
   const at = { struct: "ipConfig", path: "" };
   const ip: IpConfig020 = { ip: decodeCidr(field(raw, "ip")) };
-  put(ip, "gateway", decodeIp(field(raw, "gateway"), child(at, "gateway")));
-  put(ip, "routes", decodeRoutes(raw, at));
+  put(ip, "gateway", decodeIp(field(raw, "gateway", true), child(at, "gateway")));
+  put(ip, "routes", decodeRoutes(raw, at, `${key}.`));
   return ip;
 }
 
@@ -164,8 +178,8 @@ function decodeResult020(raw: JsonObject): Result020 {
     dns: {},
   };
   for (const key of ["ip4", "ip6"] as const) {
-    const entry = optionalObject(field(raw, key), child(at, key), "types020.IPConfig");
-    if (entry !== undefined) result[key] = decodeIpConfig020(entry);
+    const entry = optionalObject(field(raw, key, true), child(at, key), "types020.IPConfig");
+    if (entry !== undefined) result[key] = decodeIpConfig020(entry, key);
   }
   result.dns = decodeDns(field(raw, "dns"), child(at, "dns"));
   return result;
@@ -184,7 +198,7 @@ function interfacePaths() {
   };
 }
 
-const INTERFACE040_FIELDS = fieldNames("name", "mac", "sandbox");
+const INTERFACE040_FIELDS = fieldNames(["name", "mac", "sandbox"]);
 
 function decodeInterface040(raw: JsonObject, paths: ReturnType<typeof interfacePaths>) {
   const f = readFields(raw, INTERFACE040_FIELDS);
@@ -194,7 +208,7 @@ function decodeInterface040(raw: JsonObject, paths: ReturnType<typeof interfaceP
   return iface;
 }
 
-const INTERFACE100_FIELDS = fieldNames("name", "mac", "mtu", "sandbox", "socketPath", "pciID");
+const INTERFACE100_FIELDS = fieldNames(["name", "mac", "mtu", "sandbox", "socketPath", "pciID"]);
 
 function decodeInterface100(raw: JsonObject, paths: ReturnType<typeof interfacePaths>) {
   const f = readFields(raw, INTERFACE100_FIELDS);
@@ -217,7 +231,10 @@ function ipPaths() {
   };
 }
 
-const IP040_FIELDS = fieldNames("version", "address", "interface", "gateway");
+const IP040_FIELDS = fieldNames(
+  ["version", "address", "interface", "gateway"],
+  ["interface", "gateway"],
+);
 
 function decodeIpConfig040(raw: JsonObject, paths: ReturnType<typeof ipPaths>): IpConfig040 {
   const f = readFields(raw, IP040_FIELDS);
@@ -230,7 +247,7 @@ function decodeIpConfig040(raw: JsonObject, paths: ReturnType<typeof ipPaths>): 
   return ip;
 }
 
-const IP100_FIELDS = fieldNames("address", "gateway", "interface");
+const IP100_FIELDS = fieldNames(["address", "gateway", "interface"], ["interface", "gateway"]);
 
 function decodeIpConfig100(raw: JsonObject, paths: ReturnType<typeof ipPaths>): IpConfig100 {
   const f = readFields(raw, IP100_FIELDS);
@@ -323,7 +340,7 @@ export function decodeResult(version: string, raw: unknown): AnyResult {
     );
   }
   // A 0.1.0/0.2.0 result without a version is a 0.1.0 one (Go's types020.NewResult).
-  if (result.cniVersion === "") result.cniVersion = "0.1.0";
+  result.cniVersion = versionOrDefault(result.cniVersion);
   return result;
 }
 
@@ -349,7 +366,7 @@ export function resultFamily(result: AnyResult): ResultFamily {
 
 /** A result with nothing in it, in `version`'s family (the empty `dns` 0.x results print). */
 export function emptyResult(version: string): AnyResult {
-  const cniVersion = version === "" ? "0.1.0" : version;
+  const cniVersion = versionOrDefault(version);
   const family = familyOf(cniVersion);
   if (family === undefined) {
     throw new DecodeError(`unsupported CNI result version ${goQuote(version)}`);

@@ -1,77 +1,39 @@
 /**
- * The Deno side of a plugin: the process's environment, stdin, stdout and exit status behind the
- * dispatcher's PluginIo. The only module that touches the process.
+ * The entry point of a plugin file: {@link runPlugin} runs the dispatcher with the real process
+ * behind it and exits with its status.
+ *
+ * @module
  */
 import { redirectConsole } from "./_console.ts";
-import { dispatch, type PluginHandlers, type PluginIo } from "./skel.ts";
+import { denoHost, type Host, tryWriteStderr } from "./host.ts";
+import { dispatch, type PluginHandlers } from "./skel.ts";
 
-function writeAll(stream: { writeSync(p: Uint8Array): number }, text: string): void {
-  let bytes = new TextEncoder().encode(text);
-  while (bytes.length > 0) bytes = bytes.subarray(stream.writeSync(bytes));
-}
-
-async function readAll(): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const buffer = new Uint8Array(64 * 1024);
-  for (let n = await Deno.stdin.read(buffer); n !== null; n = await Deno.stdin.read(buffer)) {
-    chunks.push(buffer.slice(0, n));
-    size += n;
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  const all = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return all;
-}
-
-/** Reads a variable, treating one the permissions do not grant as unset. */
-function getenv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The PluginIo of the running Deno process. */
-export function denoIo(): PluginIo {
-  return {
-    getenv,
-    readStdin: readAll,
-    writeStdout: (text) => writeAll(Deno.stdout, text),
-    writeStderr: (text) => writeAll(Deno.stderr, text),
-  };
+/** Options of {@link runPlugin}. */
+export interface RunPluginOptions {
+  /** The process; default {@link denoHost}. */
+  host?: Host;
 }
 
 /**
- * Sends everything the console would print to stderr instead, so that a stray `console.log` (or
- * `console.count`, `console.timeEnd`, which Deno also prints on stdout) in a handler cannot
- * corrupt the protocol on stdout.
+ * Runs a plugin in this process and exits with its status: the last line of a plugin file,
+ * `if (import.meta.main) await runPlugin(plugin);`.
  *
- * @returns a function that restores the console
+ * Everything the console would print goes to stderr instead, so that a stray `console.log` in a
+ * handler cannot corrupt the protocol on stdout.
+ *
+ * @param plugin a plugin from `definePlugin` (or any handlers of the low-level protocol)
+ * @param options the host, for tests
  */
-export function keepConsoleOffStdout(): () => void {
-  return redirectConsole((text) => {
-    try {
-      writeAll(Deno.stderr, text);
-    } catch {
-      // A closed stderr must not fail the verb: the text is lost, the protocol is not.
-    }
-  });
-}
-
-/**
- * Runs a plugin in this process and exits with its status: the entry point of a plugin file.
- */
-export async function runPlugin(plugin: PluginHandlers): Promise<never> {
-  keepConsoleOffStdout();
+export async function runPlugin(
+  plugin: PluginHandlers & { readonly name?: string },
+  options: RunPluginOptions = {},
+): Promise<void> {
+  const host = options.host ?? denoHost(plugin.name === undefined ? {} : { plugin: plugin.name });
+  redirectConsole((text) => void tryWriteStderr(host, text));
   globalThis.addEventListener("unhandledrejection", (event) => {
     event.preventDefault();
-    console.error("unhandled rejection after the verb finished:", event.reason);
+    const why = event.reason instanceof Error ? event.reason.message : String(event.reason);
+    void tryWriteStderr(host, `unhandled rejection after the verb finished: ${why}\n`);
   });
-  Deno.exit(await dispatch(plugin, denoIo()));
+  host.exit(await dispatch(plugin, host));
 }

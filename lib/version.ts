@@ -1,3 +1,9 @@
+/**
+ * Spec versions: the list this library speaks, the families results come in, and version
+ * parsing with the Go reference's rules.
+ *
+ * @module
+ */
 import { CniError, ErrorCode } from "./errors.ts";
 import { goQuote } from "./_go_quote.ts";
 
@@ -11,6 +17,17 @@ export const ALL_VERSIONS = [
   "1.0.0",
   "1.1.0",
 ] as const;
+
+/** The version a missing or empty `cniVersion` stands for (spec: a configuration without one is 0.1.0). */
+export const DEFAULT_VERSION = "0.1.0";
+
+/**
+ * A version as given, or {@link DEFAULT_VERSION} when it is missing or "": the one place this
+ * rule lives.
+ */
+export function versionOrDefault(version: string | undefined): string {
+  return version === undefined || version === "" ? DEFAULT_VERSION : version;
+}
 
 /** A spec version this library speaks. */
 export type SpecVersion = typeof ALL_VERSIONS[number];
@@ -70,7 +87,7 @@ const INT_MAX = 2n ** 63n - 1n;
  * @throws {CniError} code 6 when the string is not a version
  */
 export function parseVersion(version: string): VersionTriple {
-  if (version === "") return [0, 1, 0];
+  if (version === "") return parseVersion(DEFAULT_VERSION);
   const parts = version.split(".");
   if (parts.length > 3) {
     throw new CniError(

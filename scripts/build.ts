@@ -3,7 +3,9 @@
  *
  *   bundle [names]   dist/<name>.js: each plugin bundled into one module
  *   compile [names]  bin/<name>: `deno compile` of the bundle with the plugin's permissions
- *   bin [names]      bin/<name>: the compiled binary when compile works, else a launcher script
+ *   bin [names]      bin/<name>: the compiled binary when compile works, else a launcher script;
+ *                    and links in bin/ to the installed reference plugins the networks of
+ *                    netconf/ use (bridge, host-local...), so that CNI_PATH=./bin runs them all
  *
  * `deno compile` needs the denort runtime: DENORT_BIN names a local copy; without it, Deno
  * downloads one, which fails offline with a one-line message. BIN_DIR moves bin/ elsewhere.
@@ -17,6 +19,7 @@ import {
   runArgs,
 } from "./manifest.ts";
 import { eagerFunctions } from "./_eager.ts";
+import { linkReferencePlugins, REFERENCE_DIRS, REFERENCE_PACKAGE } from "./_reference_links.ts";
 
 const deno = Deno.execPath();
 const binDir = Deno.env.get("BIN_DIR") || `${ROOT}/bin`;
@@ -172,7 +175,25 @@ async function main(args: string[]): Promise<number> {
       status = 1;
     }
   }
+  if (action === "bin" && names.length === 0) status = Math.max(status, linkReferences());
   return status;
+}
+
+/** Links the reference plugins the shipped networks use; says what is missing and where to get it. */
+function linkReferences(): number {
+  const own = readManifest().map((plugin) => plugin.name);
+  const outcomes = linkReferencePlugins(`${ROOT}/netconf`, binDir, own);
+  const missing = outcomes.filter((o) => o.kind === "missing").map((o) => o.name);
+  for (const outcome of outcomes) {
+    if (outcome.kind === "linked") console.error(`bin: bin/${outcome.name} -> ${outcome.target}`);
+  }
+  if (missing.length === 0) return 0;
+  console.error(
+    `bin: the networks of netconf/ also use ${missing.join(", ")}, not found in ` +
+      `${REFERENCE_DIRS.join(" or ")}: install the Debian package ${REFERENCE_PACKAGE} ` +
+      `(apt-get install ${REFERENCE_PACKAGE}) and run make bin again`,
+  );
+  return 0;
 }
 
 Deno.exit(await main(Deno.args));

@@ -5,8 +5,8 @@
  * stdin piped from the case or /dev/null.
  *
  * Deno needs no variable of its own here: with no HOME it finds the home directory through the
- * password database, and its caches are optional. So the environment is the case's CNI_*
- * variables and nothing else, as a runtime would give a compiled plugin.
+ * password database, and its caches are optional. So the environment is the case's CNI_* (and
+ * DENO_CNI_* settings) variables and nothing else, as a runtime would give a compiled plugin.
  *
  * Processes run a few at a time (twice the cores), so a table of cases started together with
  * {@link startRuns} finishes in a fraction of the sequential time.
@@ -14,12 +14,22 @@
 import assert from "node:assert/strict";
 import { bundlePath, manifestEntry, ROOT, runArgs } from "../scripts/manifest.ts";
 
+/** Where a plugin's stdout or stderr goes: a pipe the test reads, or one that fails writes. */
+export type StreamMode = "piped" | "full" | "closed";
+
 /** One invocation of a plugin. */
 export interface PluginCase {
-  /** The CNI_* variables: the process's whole environment. */
-  readonly env?: Readonly<Record<string, string>>;
+  /**
+   * The CNI_* variables: the process's whole environment. A Uint8Array value holds bytes that
+   * need not be UTF-8; such a case runs through tests/_launch.py.
+   */
+  readonly env?: Readonly<Record<string, string | Uint8Array>>;
   /** The bytes on stdin; without it (or with null) stdin is /dev/null, which reads as empty. */
   readonly stdin?: string | null;
+  /** stdout: "full" is /dev/full, "closed" a pipe nobody reads; default "piped". */
+  readonly stdout?: StreamMode;
+  /** stderr, likewise. */
+  readonly stderr?: StreamMode;
 }
 
 /** What a plugin process left behind. */
@@ -111,17 +121,17 @@ function parseStdout(stdout: string): Pick<PluginRun, "json" | "jsonError"> {
  */
 export async function runPlugin(name: string, pluginCase: PluginCase = {}): Promise<PluginRun> {
   const env = { ...pluginCase.env };
-  const foreign = Object.keys(env).filter((key) => !key.startsWith("CNI_"));
-  if (foreign.length > 0) throw new Error(`not a CNI variable: ${foreign.join(", ")}`);
-  const args = pluginArgs(name);
+  const foreign = Object.keys(env).filter((key) => !/^(CNI|DENO_CNI)_/.test(key));
+  if (foreign.length > 0) throw new Error(`not a CNI or DENO_CNI variable: ${foreign.join(", ")}`);
+  const [program, args, spec] = launch([Deno.execPath(), ...pluginArgs(name)], pluginCase);
   const piped = typeof pluginCase.stdin === "string";
   await acquire();
   try {
-    const child = new Deno.Command(Deno.execPath(), {
+    const child = new Deno.Command(program, {
       args,
       cwd: "/",
       clearEnv: true,
-      env,
+      env: spec === undefined ? env as Record<string, string> : {},
       stdin: piped ? "piped" : "null",
       stdout: "piped",
       stderr: "piped",
@@ -137,6 +147,7 @@ export async function runPlugin(name: string, pluginCase: PluginCase = {}): Prom
       }
     }
     const output = await child.output();
+    if (spec !== undefined) Deno.removeSync(spec);
     if (output.signal !== null) {
       throw new Error(`plugin "${name}" was killed by ${output.signal} (timeout ${TIMEOUT_MS} ms)`);
     }
@@ -151,6 +162,37 @@ export async function runPlugin(name: string, pluginCase: PluginCase = {}): Prom
   } finally {
     release();
   }
+}
+
+const LAUNCHER = `${ROOT}/tests/_launch.py`;
+
+function hex(value: string | Uint8Array): string {
+  const bytes = typeof value === "string" ? new TextEncoder().encode(value) : value;
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * The program and arguments that run `argv` for a case: directly, or through tests/_launch.py
+ * (with the spec file it reads) when the case has byte values or broken streams.
+ */
+function launch(argv: string[], pluginCase: PluginCase): [string, string[], string | undefined] {
+  const env = pluginCase.env ?? {};
+  const special = Object.values(env).some((value) => typeof value !== "string") ||
+    (pluginCase.stdout ?? "piped") !== "piped" || (pluginCase.stderr ?? "piped") !== "piped";
+  if (!special) return [argv[0]!, argv.slice(1), undefined];
+  const stream = (mode: StreamMode | undefined) =>
+    mode === undefined || mode === "piped" ? "inherit" : mode;
+  const spec = Deno.makeTempFileSync({ prefix: "dcni-launch-", suffix: ".json" });
+  Deno.writeTextFileSync(
+    spec,
+    JSON.stringify({
+      argv,
+      env: Object.fromEntries(Object.entries(env).map(([key, value]) => [key, hex(value)])),
+      stdout: stream(pluginCase.stdout),
+      stderr: stream(pluginCase.stderr),
+    }),
+  );
+  return ["python3", [LAUNCHER, spec], spec];
 }
 
 /**

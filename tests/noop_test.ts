@@ -116,5 +116,5 @@ const ROWS: TableRow[] = [
 ];
 
 Deno.test("noop plugin: every verb at every spec version, and bad input", async (t) => {
-  await runTable(t, "noop", ROWS, readExpected("noop/noop.json"));
+  await runTable(t, "deno-noop", ROWS, readExpected("noop/noop.json"));
 });

@@ -1,36 +1,48 @@
 /**
  * Differential test of the sample plugin (main.ts) against an oracle built on the real Go
- * reference library: tests/oracle/main.go is the sample's ADD and DEL (cni-reference.md §9, with
- * the pre-1.0 container-IP filter of S4) written on Debian's libcni 1.1.2, so its parsing,
- * conversion and printing are the library's own.
+ * library: tests/oracle/main.go is the Go sample's ADD and DEL (with the walkthrough's
+ * container-IP filter for 0.3.0 configurations) written on Debian's libcni 1.1.2, so its
+ * parsing, conversion and printing are the library's own.
  *
  * A seeded generator makes random ADD and DEL cases: configurations of every version and some
  * invalid ones, good and bad names and sample keys, and previous results of every family with
  * valid, odd and invalid addresses. Each case runs through our dispatcher in this process (a fake
- * PluginIo) and through the oracle's batch mode; a smaller sample also runs both as real
- * processes (dist/sample.js with its baked-in permissions, and the oracle binary). Exit status,
- * error code and results (as parsed data) must agree; differences of error wording are printed
- * as warnings.
+ * host) and through the oracle's batch mode; a smaller sample also runs both as real processes
+ * (dist/sample.js with its baked-in permissions, and the oracle binary). Exit status, error code
+ * and results (as parsed data) must agree, after the documented differences below; differences
+ * of error wording are printed as warnings.
  *
  * ORACLE_SEED and ORACLE_CASES change the seed and the number of cases (both printed);
  * ORACLE_VERBOSE=1 prints every kind of wording difference with an example case (else the ten
  * most frequent, without examples).
  *
- * Rules that normalise what libcni 1.1.2 (spec 1.0.0) does differently from HEAD (spec 1.1.0),
- * which this project follows:
- * - A 1.x result with an empty `dns` prints `"dns": {}` on 1.1.2 and no `dns` on HEAD (R3): an
- *   empty `dns` is dropped from 1.x results on both sides.
- * - The versions a plugin supports include 1.1.0 on HEAD only (C7), so the details of an
+ * The sample's documented differences (README, "Differences from the Go reference"), applied to
+ * the oracle's outcome before comparing:
+ * - The Go sample reports its own configuration errors as code 999 ("failed to parse network
+ *   configuration: ...", "anotherAwesomeArg must be specified", "could not parse prevResult:
+ *   could not parse prevResult: ..."). deno-cni reports a spec key or previous result that does
+ *   not decode as code 6 and the sample's own keys as code 7 naming the key, and says "could not
+ *   parse prevResult:" once. Where the oracle fails with one of these, ours must fail with code 6
+ *   or 7; its message is compared as wording, with the Go prefix said once.
+ * - DEL: the Go sample parses its whole configuration and the previous result, deno-cni's DEL
+ *   reads neither the previous result nor (tolerating them with a warning) its own keys. Where
+ *   the oracle's DEL fails with one of those errors, ours must succeed, or fail with code 6 for a
+ *   spec key that does not decode.
+ *
+ * Rules that normalise what libcni 1.1.2 (spec 1.0.0) does differently from spec 1.1.0, which
+ * this project follows:
+ * - A 1.x result with an empty `dns` prints `"dns": {}` on 1.1.2 and no `dns` in 1.1.0: an empty
+ *   `dns` is dropped from 1.x results on both sides.
+ * - The versions a plugin supports include 1.1.0 only in spec 1.1.0, so the details of an
  *   "incompatible CNI versions" error list one more version on our side: it is dropped.
- * - The 1.x result family accepts 1.1.0 on HEAD only, so "result type supports [1.0.0 1.1.0]"
- *   in a prevResult error reads "[1.0.0]" on 1.1.2: our message is shortened to match.
+ * - The 1.x result family accepts 1.1.0 only in spec 1.1.0, so "result type supports [1.0.0
+ *   1.1.0]" in a prevResult error reads "[1.0.0]" on 1.1.2: our message is shortened to match.
  * - Not generated at all: cniVersion 1.1.0, route extras and interface mtu/socketPath/pciID
  *   (1.1.2 does not know them), invalid CNI_* variables (1.1.2 validates them after the
- *   configuration), CHECK and STATUS (deliberate differences, see main_test.ts), and JSON that Go
- *   and JSON.parse read differently (non-integral spellings of integers, keys repeated in other
- *   cases).
- * - Not generated either: null members of interfaces, ips and routes. The Go types panic on a
- *   null interface or IP, and print a null route back as `null`; deno-cni drops null members.
+ *   configuration), CHECK and STATUS (deliberate differences, see main_test.ts), JSON that Go
+ *   and JSON.parse read differently (keys repeated with the same spelling), and null members of
+ *   interfaces, ips and routes (the Go types panic or print them back as `null`; deno-cni refuses
+ *   them with code 6).
  *
  * Wording differences that stay warnings (same code, other message):
  * - Several faults in one document: Go reports the first in document order for the config, and
@@ -40,11 +52,12 @@
  * - A type error inside a member that the Go types decode with their own UnmarshalJSON (020 ip4
  *   and ip6, ips entries, routes, addresses): Go 1.19 names the outermost field
  *   ("Result.ip4 of type string"), deno-cni the innermost ("ipConfig.gateway", or "Go value of
- *   type string" for an address). The naming changed again in later Go releases.
+ *   type string" for an address).
  */
 import assert from "node:assert/strict";
 import { samplePlugin } from "../main.ts";
-import { dispatch, type PluginIo } from "../lib/skel.ts";
+import { dispatch } from "../lib/protocol.ts";
+import { fakeHost } from "../lib/testing.ts";
 import { runPlugin } from "./_process.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -474,17 +487,9 @@ interface Outcome {
 }
 
 async function runOurs(c: Case): Promise<Outcome> {
-  let stdout = "";
-  const io: PluginIo = {
-    getenv: (name) => c.env[name],
-    readStdin: () => Promise.resolve(new TextEncoder().encode(c.stdin)),
-    writeStdout: (text) => {
-      stdout += text;
-    },
-    writeStderr: () => {},
-  };
-  const status = await dispatch(samplePlugin, io);
-  return { status, stdout };
+  const host = fakeHost({ env: c.env, stdin: c.stdin });
+  const status = await dispatch(samplePlugin, host);
+  return { status, stdout: host.stdout };
 }
 
 async function runOracleBatch(oracle: string, cases: readonly Case[]): Promise<Outcome[]> {
@@ -559,14 +564,40 @@ interface Difference {
   readonly soft: string[];
 }
 
-function compare(ours: Outcome, theirs: Outcome): Difference {
+/** The Go sample's own parse errors, which deno-cni reports with the spec's codes. */
+const PREV_RESULT_PREFIX = "could not parse prevResult: could not parse prevResult: ";
+const PARSE_ERRORS = [
+  "failed to parse network configuration: ",
+  "anotherAwesomeArg must be specified",
+  PREV_RESULT_PREFIX,
+];
+
+function isParseError(error: Record<string, unknown>): boolean {
+  const msg = String(error.msg);
+  return error.code === 999 && PARSE_ERRORS.some((prefix) => msg.startsWith(prefix));
+}
+
+function compare(ours: Outcome, theirs: Outcome, verb: string): Difference {
   const hard: string[] = [];
   const soft: string[] = [];
-  if (ours.status !== theirs.status) hard.push(`status ${ours.status} vs ${theirs.status}`);
   const a = normalise(ours.stdout, true);
   const b = normalise(theirs.stdout, false);
   const aError = isObject(a) && "code" in a;
   const bError = isObject(b) && "code" in b;
+  if (bError && isParseError(b)) {
+    // The documented differences of the module comment.
+    const allowed = verb === "DEL" ? [6] : [6, 7];
+    if (verb === "DEL" && ours.status === 0 && ours.stdout === "") return { hard, soft };
+    if (!aError || !allowed.includes(Number(a.code))) {
+      hard.push(`${JSON.stringify(a)} where the Go sample's parse error maps to code ${allowed}`);
+    } else if (
+      a.msg !== String(b.msg).replace(PREV_RESULT_PREFIX, "could not parse prevResult: ")
+    ) {
+      soft.push("msg");
+    }
+    return { hard, soft };
+  }
+  if (ours.status !== theirs.status) hard.push(`status ${ours.status} vs ${theirs.status}`);
   if (aError && bError) {
     if (a.code !== b.code) hard.push(`code ${a.code} vs ${b.code}`);
     if (a.msg !== b.msg) soft.push("msg");
@@ -577,8 +608,8 @@ function compare(ours: Outcome, theirs: Outcome): Difference {
     } catch {
       hard.push(aError || bError ? "error versus result" : "result");
     }
-    // 0.x results print in struct order on HEAD and on 1.1.2 alike (R4), so their text must match
-    // byte for byte; 1.x results do not (HEAD sorts keys), and are compared as data only.
+    // 0.x results print in struct order in both, so their text must match byte for byte; 1.x
+    // results do not (spec 1.1.0 libraries sort their keys), and are compared as data only.
     if (hard.length === 0 && isObject(b) && String(b.cniVersion).startsWith("0.")) {
       if (ours.stdout !== theirs.stdout) hard.push("0.x result text");
     }
@@ -617,7 +648,7 @@ function messageClass(ours: Outcome, theirs: Outcome): string {
     return isObject(data) ? String(data.msg) : "";
   };
   const blur = (s: string) =>
-    s.replace(/^(could not parse prevResult: )+|^failed to parse network configuration: /, "")
+    s.replace(/^could not parse prevResult: |^failed to parse network configuration: /, "")
       .replace(/^json: cannot unmarshal /, "")
       .replace(/"[^"]*"/g, '"…"').replace(/\d+(\.\d+)*/g, "N").slice(0, 70);
   return `${blur(msg(theirs))}  ⟂  ${blur(msg(ours))}`;
@@ -658,7 +689,7 @@ Deno.test({
       await t.step(`${group} agrees with libcni 1.1.2 (${indexes.length} cases)`, () => {
         const failures: string[] = [];
         for (const i of indexes) {
-          const difference = compare(ours[i]!, theirs[i]!);
+          const difference = compare(ours[i]!, theirs[i]!, cases[i]!.env.CNI_COMMAND ?? "");
           if (difference.hard.length > 0) {
             failures.push(describe(cases[i]!, ours[i]!, theirs[i]!, difference.hard));
             continue;
@@ -702,7 +733,7 @@ Deno.test({
           assert.deepEqual(run.ours, ours[i], `our process versus in-process, case ${i}`);
           assert.deepEqual(run.theirs, theirs[i], `oracle process versus batch mode, case ${i}`);
           // ...and the two sides must agree.
-          const difference = compare(run.ours, run.theirs);
+          const difference = compare(run.ours, run.theirs, sample[i]!.env.CNI_COMMAND ?? "");
           if (difference.hard.length > 0) {
             failures.push(describe(sample[i]!, run.ours, run.theirs, difference.hard));
           }

@@ -1,5 +1,5 @@
-// Command oracle is the reference side of tests/oracle_test.ts: the sample plugin's ADD and DEL
-// (cni-reference.md §9, with the pre-1.0 container-IP filter of S4) written on Debian's libcni
+// Command oracle is the Go side of tests/oracle_test.ts: the Go sample plugin's ADD and DEL (with
+// the walkthrough's container-IP filter for 0.3.0 configurations) written on Debian's libcni
 // 1.1.2, so that skel, the result types, their conversion and their printing are the Go
 // library's own and not a re-implementation.
 //

@@ -1,5 +1,5 @@
 /**
- * Builders of results (spec §"Success"): each checks its addresses, puts them in canonical form
+ * Builders of results (spec "Section 5: Result Types"): each checks its addresses, puts them in canonical form
  * ("2001:DB8::1" becomes "2001:db8::1") and leaves out empty members, so a handler can return
  * what it builds without further thought. Results are built in the newest shape; the dispatcher
  * prints them in the configuration's version.

@@ -1,0 +1,357 @@
+/**
+ * The one seam between a plugin and its process: the environment, stdin, stdout, stderr, the
+ * programs it runs and the files it appends to. {@link denoHost} is the real one; the test
+ * harness (`./testing`) supplies a recording fake, so every verb of a plugin, delegation and
+ * namespace work included, runs in a test without root.
+ *
+ * @module
+ */
+import { CniError, ErrorCode } from "./errors.ts";
+import { envBytesFromError } from "./_env_bytes.ts";
+
+/** How one program is run. */
+export interface RunOptions {
+  /**
+   * Variables for the child. With `clearEnv` they are its whole environment; otherwise they are
+   * set on top of this process's environment, which the child inherits.
+   */
+  env?: Readonly<Record<string, string>>;
+  /** Start the child with only `env`, not this process's environment. */
+  clearEnv?: boolean;
+  /** The bytes for the child's stdin; absent: an empty stdin. */
+  stdin?: string | Uint8Array;
+  /**
+   * The time limit. At the deadline the child's whole process group is killed and its pipes are
+   * no longer waited for, so a grandchild that keeps them open cannot hold the caller.
+   */
+  timeoutMs: number;
+}
+
+/** What a finished program left behind. */
+export interface RunOutput {
+  /** The exit status (meaningless when `signal` is set). */
+  code: number;
+  /** The signal that ended the program, e.g. "SIGKILL"; absent when it exited. */
+  signal?: string;
+  /** True when the program was killed at its deadline. */
+  timedOut?: boolean;
+  /** stdout as text (invalid UTF-8 replaced), at most {@link MAX_OUTPUT_BYTES} of it. */
+  stdout: string;
+  /** stderr as text (invalid UTF-8 replaced), at most {@link MAX_OUTPUT_BYTES} of it. */
+  stderr: string;
+  /** Bytes of stdout and stderr dropped beyond the limit; absent when nothing was dropped. */
+  droppedBytes?: number;
+}
+
+/** The default time limit of a program a plugin runs (a delegate, `ip`): one minute. */
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** The environment variable that sets that time limit, in milliseconds. */
+export const TIMEOUT_VARIABLE = "DENO_CNI_TIMEOUT_MS";
+
+/** The most a run keeps of each of stdout and stderr: 16 MiB. */
+export const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+
+/** Everything a plugin needs from its process. */
+export interface Host {
+  /**
+   * An environment variable's bytes, exactly as the process got them (they need not be UTF-8);
+   * undefined when unset or not readable under the plugin's permissions.
+   */
+  getenvBytes(name: string): Uint8Array | undefined;
+  /** All of stdin. */
+  readStdin(): Promise<Uint8Array>;
+  /** Writes all of `text` to stdout; throws when it cannot (a full disk, a closed pipe). */
+  writeStdout(text: string): Promise<void>;
+  /** Writes all of `text` to stderr; throws when it cannot. Callers treat it as best-effort. */
+  writeStderr(text: string): Promise<void>;
+  /**
+   * Runs a program to completion: `program` is a path, `args` its arguments, never a shell line.
+   *
+   * @throws {Error} only when the program cannot be started (missing, not executable, busy)
+   */
+  run(program: string, args: readonly string[], options: RunOptions): Promise<RunOutput>;
+  /** True when `path` is a regular file (following symlinks). */
+  isFile(path: string): Promise<boolean>;
+  /**
+   * Appends `text` to the file at the absolute `path`, creating it (mode 0640) and its missing
+   * directories. A path through a symlink, or with a "." or ".." component, is refused.
+   */
+  appendFile(path: string, text: string): Promise<void>;
+  /** Waits `ms` milliseconds. */
+  sleep(ms: number): Promise<void>;
+  /** Ends the process with `code`. */
+  exit(code: number): void;
+}
+
+/**
+ * Writes diagnostics that must never fail a verb: a closed or full stderr loses them.
+ *
+ * @param host the process
+ * @param text what to write
+ */
+export async function tryWriteStderr(host: Host, text: string): Promise<void> {
+  try {
+    await host.writeStderr(text);
+  } catch {
+    // Nowhere left to report to.
+  }
+}
+
+/** Options of {@link denoHost}. */
+export interface DenoHostOptions {
+  /** The plugin's name, so that a missing permission names its `plugins.json` entry. */
+  plugin?: string;
+}
+
+const encoder = new TextEncoder();
+
+/** Reads a variable's bytes; a value Deno refuses as not UTF-8 is recovered from its error. */
+function getenvBytes(name: string): Uint8Array | undefined {
+  try {
+    const value = Deno.env.get(name);
+    return value === undefined ? undefined : encoder.encode(value);
+  } catch (error) {
+    if (error instanceof Deno.errors.InvalidData) return envBytesFromError(error.message);
+    return undefined;
+  }
+}
+
+/** Writes synchronously, so nothing is pending when the process exits right after. */
+function writeAll(stream: { writeSync(p: Uint8Array): number }, text: string): void {
+  let bytes = encoder.encode(text);
+  while (bytes.length > 0) bytes = bytes.subarray(stream.writeSync(bytes));
+}
+
+async function readStdin(): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const buffer = new Uint8Array(64 * 1024);
+  for (let n = await Deno.stdin.read(buffer); n !== null; n = await Deno.stdin.read(buffer)) {
+    chunks.push(buffer.slice(0, n));
+    size += n;
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const all = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return all;
+}
+
+async function readAll(stream: ReadableStream<Uint8Array>, limit: number) {
+  const chunks: Uint8Array[] = [];
+  let kept = 0;
+  let dropped = 0;
+  for await (const chunk of stream) {
+    const room = Math.max(0, limit - kept);
+    if (chunk.length > room) dropped += chunk.length - room;
+    if (room > 0) {
+      const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      chunks.push(part);
+      kept += part.length;
+    }
+  }
+  const all = new Uint8Array(kept);
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return { bytes: all, dropped };
+}
+
+/**
+ * The error for a permission the plugin lacks: it names the flag and the `plugins.json` entry to
+ * change, the operator's fix, rather than Deno's advice to rerun a command line.
+ */
+export function permissionError(error: Deno.errors.NotCapable, plugin = "the plugin"): CniError {
+  const match = /Requires (\w+) access to (.+?), run again/.exec(error.message);
+  const kind = match?.[1] ?? "the needed";
+  const what = match?.[2] ?? "this resource";
+  const entry = plugin === "the plugin" ? "the plugin's entry" : `the entry of "${plugin}"`;
+  return new CniError(
+    ErrorCode.internal,
+    `missing permission: ${plugin} may not ${kind} ${what}`,
+    `add it to the --allow-${kind} flag of ${entry} in plugins.json and rebuild`,
+  );
+}
+
+function rethrow(error: unknown, plugin: string | undefined): never {
+  if (error instanceof Deno.errors.NotCapable) throw permissionError(error, plugin);
+  throw error;
+}
+
+/** Kills a detached child's process group, or the child alone when that fails. */
+function killGroup(child: Deno.ChildProcess): void {
+  try {
+    Deno.kill(-child.pid, "SIGKILL");
+  } catch {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+async function runProgram(
+  program: string,
+  args: readonly string[],
+  options: RunOptions,
+): Promise<RunOutput> {
+  // Detached: the child leads a process group of its own, which the deadline kills whole.
+  const child = new Deno.Command(program, {
+    args: [...args],
+    ...(options.env === undefined ? {} : { env: { ...options.env } }),
+    clearEnv: options.clearEnv ?? false,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    detached: true,
+  }).spawn();
+  let timedOut = false;
+  let expire = () => {};
+  const deadline = new Promise<void>((resolve) => (expire = resolve));
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(child);
+    expire();
+  }, options.timeoutMs);
+  const feed = (async () => {
+    const writer = child.stdin.getWriter();
+    try {
+      const input = options.stdin ?? "";
+      await writer.write(typeof input === "string" ? encoder.encode(input) : input);
+      await writer.close();
+    } catch {
+      // The child may exit without reading all of stdin: its exit status tells what happened.
+    }
+  })();
+  const stdout = readAll(child.stdout, MAX_OUTPUT_BYTES);
+  const stderr = readAll(child.stderr, MAX_OUTPUT_BYTES);
+  const finished = Promise.all([child.status, stdout, stderr, feed]);
+  const outcome = await Promise.race([finished, deadline]);
+  clearTimeout(timer);
+  if (outcome === undefined) {
+    // The deadline: whatever still holds the pipes is not waited for.
+    const status = await child.status;
+    void finished.catch(() => {});
+    return {
+      code: status.code,
+      ...(status.signal === null ? {} : { signal: status.signal }),
+      timedOut: true,
+      stdout: "",
+      stderr: "",
+    };
+  }
+  const [status, out, err] = outcome;
+  const decoder = new TextDecoder();
+  const dropped = out.dropped + err.dropped;
+  return {
+    code: status.code,
+    ...(status.signal === null ? {} : { signal: status.signal }),
+    ...(timedOut ? { timedOut } : {}),
+    stdout: decoder.decode(out.bytes),
+    stderr: decoder.decode(err.bytes),
+    ...(dropped > 0 ? { droppedBytes: dropped } : {}),
+  };
+}
+
+/** The components of an absolute path, refusing "." and "..". */
+function components(path: string): string[] {
+  if (!path.startsWith("/")) throw new Error(`not an absolute path: ${JSON.stringify(path)}`);
+  const parts = path.split("/").filter((part) => part !== "");
+  if (parts.some((part) => part === "." || part === "..")) {
+    throw new Error(`a path with "." or ".." is refused: ${JSON.stringify(path)}`);
+  }
+  return parts;
+}
+
+/** Fails when any existing component of `path` is a symlink; makes missing directories. */
+async function checkNoSymlinks(parts: readonly string[]): Promise<void> {
+  let prefix = "";
+  for (const [i, part] of parts.entries()) {
+    prefix += `/${part}`;
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.lstat(prefix);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      if (i === parts.length - 1) return;
+      await Deno.mkdir(prefix, { mode: 0o750 });
+      continue;
+    }
+    if (info.isSymlink) throw new Error(`a path through a symlink is refused: ${prefix}`);
+  }
+}
+
+/**
+ * Appends without following symlinks: every component is checked with lstat, a new file is made
+ * with O_EXCL (which never follows a symlink), and an existing one is checked again after it is
+ * opened, so a symlink swapped in between is not written through.
+ */
+async function appendNoFollow(path: string, text: string): Promise<void> {
+  const parts = components(path);
+  await checkNoSymlinks(parts);
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { write: true, createNew: true, mode: 0o640 });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    file = await Deno.open(path, { append: true });
+  }
+  try {
+    const [opened, named] = await Promise.all([file.stat(), Deno.lstat(path)]);
+    if (!opened.isFile || named.isSymlink || opened.ino !== named.ino || opened.dev !== named.dev) {
+      throw new Error(`the log file changed while it was opened: ${path}`);
+    }
+    writeAll(file, text);
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * The host of the running Deno process.
+ *
+ * A permission the plugin lacks (its `plugins.json` flags) surfaces as a code 999 {@link CniError}
+ * naming the flag and the entry to change.
+ *
+ * @param options the plugin's name, for permission errors
+ */
+export function denoHost(options: DenoHostOptions = {}): Host {
+  const plugin = options.plugin;
+  return {
+    getenvBytes,
+    readStdin,
+    writeStdout: (text) => Promise.resolve().then(() => writeAll(Deno.stdout, text)),
+    writeStderr: (text) => Promise.resolve().then(() => writeAll(Deno.stderr, text)),
+    exit: (code) => Deno.exit(code),
+    async run(program, args, runOptions) {
+      try {
+        return await runProgram(program, args, runOptions);
+      } catch (error) {
+        return rethrow(error, plugin);
+      }
+    },
+    async isFile(path) {
+      try {
+        return (await Deno.stat(path)).isFile;
+      } catch (error) {
+        if (error instanceof Deno.errors.NotCapable) rethrow(error, plugin);
+        return false;
+      }
+    },
+    async appendFile(path, text) {
+      try {
+        await appendNoFollow(path, text);
+      } catch (error) {
+        rethrow(error, plugin);
+      }
+    },
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  };
+}
