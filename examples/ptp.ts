@@ -116,6 +116,10 @@ async function createVeth(context: PtpContext): Promise<string> {
     } catch (error) {
       // A random host name that is taken: try another one, as the reference does.
       const taken = error instanceof CommandError && /File exists/.test(error.output.stderr);
+      // A command that timed out may still have made the pair: remove it if the verb fails.
+      if (error instanceof CommandError && error.output.timedOut) {
+        context.onFailure(() => onHost.deleteLink(name));
+      }
       if (!taken || attempt >= 4) throw error;
     }
   }
@@ -173,18 +177,25 @@ async function configureContainer(
 /** The host route to one container address; never taken from another link. */
 async function addHostRoute(onHost: Netns, hostVeth: string, plan: AddressPlan): Promise<void> {
   const dst = `${plan.ip}/${plan.hostBits}`;
-  try {
-    await onHost.addRoute({ dst, dev: hostVeth, scope: "link" });
-  } catch (error) {
-    if (!(error instanceof CommandError && /File exists/.test(error.output.stderr))) throw error;
-    const family = plan.hostBits === 32 ? 4 : 6;
-    const holder = (await onHost.routes(family)).find((route) => route.dst === dst)?.dev;
-    throw new CniError(
-      ErrorCode.internal,
-      `the host route to ${dst} already points at ${JSON.stringify(holder ?? "another link")}`,
-      "another attachment holds this address; ptp never takes over a host route",
-    );
+  const family = plan.hostBits === 32 ? 4 : 6;
+  const taken = async () =>
+    (await onHost.routes(family)).find((route) => route.dst === dst && route.dev !== hostVeth);
+  // Any metric counts: a route at another metric would shadow ours, or ours would shadow it.
+  let holder = await taken();
+  if (holder === undefined) {
+    try {
+      await onHost.addRoute({ dst, dev: hostVeth, scope: "link" });
+      return;
+    } catch (error) {
+      if (!(error instanceof CommandError && /File exists/.test(error.output.stderr))) throw error;
+      holder = await taken();
+    }
   }
+  throw new CniError(
+    ErrorCode.internal,
+    `the host route to ${dst} already points at ${JSON.stringify(holder?.dev ?? "another link")}`,
+    "another attachment holds this address; ptp never takes over a host route",
+  );
 }
 
 /** Addresses and routes of the host's end. */
@@ -201,6 +212,14 @@ async function configureHost(onHost: Netns, hostVeth: string, plans: readonly Ad
 
 async function add(context: PtpContext): Promise<Result100> {
   const { conf, onHost, ifName, netns } = context;
+  // Refused on ADD only: DEL, CHECK and GC of such a configuration must still clean up.
+  if (conf.ipMasq) {
+    throw new CniError(
+      ErrorCode.unsupportedField,
+      'unsupported field "ipMasq": true',
+      "this ptp sets up no IP masquerading",
+    );
+  }
   const ipam = await context.delegate.add(conf.ipamType);
   const ips = ipam.ips ?? [];
   if (ips.length === 0) throw new Error("IPAM plugin returned missing IP config");
@@ -321,14 +340,7 @@ async function check(context: PtpContext): Promise<void> {
 export const ptpPlugin = definePlugin({
   name: "deno-ptp",
   about: "CNI ptp plugin (deno-cni)",
-  config(_raw, { conf, read }) {
-    if (conf.ipMasq) {
-      throw new CniError(
-        ErrorCode.unsupportedField,
-        'unsupported field "ipMasq": true',
-        "this ptp sets up no IP masquerading",
-      );
-    }
+  config(_raw, { read, conf }) {
     const mtu = read.integer("mtu", { min: 0, max: 65535 });
     if (mtu !== undefined && mtu !== 0 && mtu < 68) {
       throw configError("mtu", `must be 0 or an integer from 68 to 65535, got ${mtu}`);

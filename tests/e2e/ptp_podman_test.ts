@@ -1,7 +1,8 @@
 /**
- * The ptp example under a real container runtime: podman's CNI backend (libcni inside podman 4.3)
- * runs busybox containers on a ptp + host-local network. Containers reach each other through the
- * host's routes, and removing them leaves no veth, route or reservation behind.
+ * The ptp example (bin/deno-ptp) under a real container runtime: podman's CNI backend (libcni
+ * inside podman 4.3) runs busybox containers on a deno-ptp + host-local network. Containers reach
+ * each other through the host's routes, and removing them leaves no veth, route or reservation
+ * behind.
  *
  * podman runs inside a namespace of the test's own (`nsenter --net`), so the host ends of the veth
  * pairs, their routes and ip_forward never reach the machine's namespace.
@@ -25,7 +26,7 @@ const skip = requirePodman();
 if (skip !== undefined) console.log(skip);
 
 Deno.test({
-  name: "podman runs busybox containers on a ptp + host-local network",
+  name: "podman runs busybox containers on a deno-ptp + host-local network",
   ignore: skip !== undefined,
   async fn(t) {
     const cleanup = new Cleanup();
@@ -49,7 +50,7 @@ Deno.test({
       await writeConflist(network.configDir, {
         cniVersion: "1.0.0",
         name: network.name,
-        plugins: [{ type: "ptp", ipam: { type: "host-local", subnet, dataDir } }],
+        plugins: [{ type: "deno-ptp", ipam: { type: "host-local", subnet, dataDir } }],
       });
 
       await t.step("a container gets its address on eth0 and a route via the gateway", async () => {
