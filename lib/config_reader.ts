@@ -79,7 +79,7 @@ function describe(value: unknown): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { configReader } from "./mod.ts";
+ * import { configReader } from "./config_reader.ts";
  *
  * const read = configReader({ dst: "10.9.0.0/16", metric: 20, ipam: { range: "10.1.0.0/24" } });
  * assert.equal(read.cidr("dst", { required: true }), "10.9.0.0/16");

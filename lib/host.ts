@@ -270,7 +270,12 @@ function components(path: string): string[] {
   return parts;
 }
 
-/** Fails when any existing component of `path` is a symlink; makes missing directories. */
+/**
+ * Fails when an existing component of `path` that the plugin may read is a symlink; makes missing
+ * directories. Components above what the plugin may read (`/var` under
+ * `--allow-read=/var/log/cni`) are the node's own and are not looked at; the file itself must be
+ * readable, so that it is always checked.
+ */
 async function checkNoSymlinks(parts: readonly string[]): Promise<void> {
   let prefix = "";
   for (const [i, part] of parts.entries()) {
@@ -279,6 +284,7 @@ async function checkNoSymlinks(parts: readonly string[]): Promise<void> {
     try {
       info = await Deno.lstat(prefix);
     } catch (error) {
+      if (error instanceof Deno.errors.NotCapable && i < parts.length - 1) continue;
       if (!(error instanceof Deno.errors.NotFound)) throw error;
       if (i === parts.length - 1) return;
       await Deno.mkdir(prefix, { mode: 0o750 });

@@ -74,7 +74,8 @@ function isKernelSpace(byte: number): boolean {
  * import { kernelInterfaceNameProblem } from "./names.ts";
  *
  * assert.equal(kernelInterfaceNameProblem("eth0"), undefined);
- * assert.equal(kernelInterfaceNameProblem("lo\nlink del eth0"), "contains / or : or white space");
+ * assert.equal(kernelInterfaceNameProblem("lo\nx"), "contains / or : or white space");
+ * assert.equal(kernelInterfaceNameProblem("lo\nlink del eth0"), "is longer than 15 bytes");
  * ```
  */
 export function kernelInterfaceNameProblem(name: string): string | undefined {

@@ -21,6 +21,7 @@
  *
  * const host = fakeHost({
  *   programs: {
+ *     ip: () => "",
  *     nsenter: () => '[{"ifindex":2,"ifname":"eth0","mtu":1500,"address":"0a:58:0a:01:00:05",' +
  *       '"flags":["UP"],"linkinfo":{"info_kind":"veth"}}]',
  *   },
@@ -188,9 +189,11 @@ export class CommandError extends Error {
   constructor(words: readonly string[], output: RunOutput) {
     const why = output.timedOut
       ? "timed out"
-      : output.stderr.trim() === ""
-      ? `exit status ${output.code}`
-      : goQuoteCapped(output.stderr.trim());
+      : output.stderr.trim() !== ""
+      ? goQuoteCapped(output.stderr.trim())
+      : output.signal !== undefined
+      ? `killed by ${output.signal}`
+      : `exit status ${output.code}`;
     super(`${words.join(" ")} failed: ${why}`);
     this.name = "CommandError";
     this.output = output;

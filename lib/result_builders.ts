@@ -48,7 +48,9 @@ function integerOf(what: string, value: unknown, min: number): number {
 }
 
 function nonEmpty(what: string, value: unknown): string {
-  if (typeof value !== "string" || value === "") throw invalid(what, value, "must be a string");
+  if (typeof value !== "string" || value === "") {
+    throw invalid(what, value, "must be a non-empty string");
+  }
   return value;
 }
 

@@ -33,7 +33,7 @@ export async function runPlugin(
   globalThis.addEventListener("unhandledrejection", (event) => {
     event.preventDefault();
     const why = event.reason instanceof Error ? event.reason.message : String(event.reason);
-    void tryWriteStderr(host, `unhandled rejection after the verb finished: ${why}\n`);
+    void tryWriteStderr(host, `unhandled rejection: ${why}\n`);
   });
   host.exit(await dispatch(plugin, host));
 }

@@ -143,7 +143,13 @@ exec ${command} "$@"
 
 async function main(args: string[]): Promise<number> {
   const [action, ...names] = args;
-  const plugins = names.length ? names.map(manifestEntry) : readManifest();
+  let plugins: PluginEntry[];
+  try {
+    plugins = names.length ? names.map(manifestEntry) : readManifest();
+  } catch (error) {
+    console.error(`build: ${error instanceof Error ? error.message : error}`);
+    return 2;
+  }
   let status = 0;
   for (const plugin of plugins) {
     try {

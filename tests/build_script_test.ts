@@ -43,7 +43,7 @@ async function versionOf(executable: string) {
   return JSON.parse(decoder.decode(output.stdout));
 }
 
-Deno.test("build.ts compile fails with one line when the runtime cannot be had", async (t) => {
+Deno.test("scripts/build.ts compile fails with one line when the runtime cannot be had", async (t) => {
   const binDir = Deno.makeTempDirSync({ prefix: "dcni-bin-" });
   try {
     const cases: [string, string, RegExp][] = [
@@ -59,8 +59,8 @@ Deno.test("build.ts compile fails with one line when the runtime cannot be had",
       ],
     ];
     for (const [name, denort, message] of cases) {
-      await t.step(`build.ts compile reports ${name}`, async () => {
-        const { code, stderr } = await buildScript(["compile", "noop"], {
+      await t.step(`scripts/build.ts compile reports ${name}`, async () => {
+        const { code, stderr } = await buildScript(["compile", "deno-noop"], {
           DENORT_BIN: denort,
           BIN_DIR: binDir,
         });
@@ -76,7 +76,7 @@ Deno.test("build.ts compile fails with one line when the runtime cannot be had",
   }
 });
 
-Deno.test("build.ts bin falls back to a launcher with the manifest's permissions", async () => {
+Deno.test("scripts/build.ts bin falls back to a launcher with the manifest's permissions", async () => {
   const binDir = Deno.makeTempDirSync({ prefix: "dcni-bin-" });
   try {
     const { code, stderr } = await buildScript(["bin", "sample"], {
@@ -95,7 +95,7 @@ Deno.test("build.ts bin falls back to a launcher with the manifest's permissions
   }
 });
 
-Deno.test("make install copies every plugin into CNI_PATH through a temporary file", async () => {
+Deno.test("make install installs every plugin into CNI_PATH with the node installer", async () => {
   const cniPath = Deno.makeTempDirSync({ prefix: "dcni-install-" });
   try {
     const { code, stdout, stderr } = await run("make", ["--no-print-directory", "install"], {
@@ -105,9 +105,10 @@ Deno.test("make install copies every plugin into CNI_PATH through a temporary fi
     });
     assert.equal(code, 0, stderr);
     const installed = [...Deno.readDirSync(cniPath)].map((e) => e.name).sort();
-    assert.deepEqual(installed, readManifest().map((p) => p.name).sort(), "no temporary file left");
-    for (const name of installed) assert.match(stdout, new RegExp(`installed ${cniPath}/${name}`));
-    assert.deepEqual((await versionOf(`${cniPath}/noop`)).supportedVersions.at(-1), "1.1.0");
+    const names = readManifest().map((p) => p.name).sort();
+    assert.deepEqual(installed, [".deno-cni-installed.json", ...names], "no temporary file left");
+    for (const name of names) assert.match(stdout, new RegExp(`installed ${cniPath}/${name}`));
+    assert.deepEqual((await versionOf(`${cniPath}/deno-noop`)).supportedVersions.at(-1), "1.1.0");
   } finally {
     Deno.removeSync(cniPath, { recursive: true });
   }

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { ConfigError, configError } from "../lib/config_error.ts";
 import { configReader } from "../lib/config_reader.ts";
 import { CniError } from "../lib/errors.ts";
+import { parseJson } from "../lib/config.ts";
+import type { JsonObject } from "../lib/_decode.ts";
 
 Deno.test("configError() makes code 7 errors naming the key", async (t) => {
   await t.step("configError() names the key in the message", () => {
@@ -33,6 +35,9 @@ const RAW = {
   list: ["a", "b"],
   nested: { range: "10.1.0.0/24" },
   MixedCase: "found",
+  sysctl: { "net.ipv4.conf.IFNAME.rp_filter": "2", "Net.Other": "1" },
+  ranges: [{ subnet: "10.1.0.0/24" }, { subnet: "10.2.0.0/24", gateway: "10.2.0.9" }],
+  settings: { anything: [1, { deep: true }], n: null },
 };
 
 Deno.test("configReader() reads values", async (t) => {
@@ -67,6 +72,32 @@ Deno.test("configReader() reads values", async (t) => {
       want: "10.1.0.0/24",
     },
     { name: "a required value", got: () => read.string("text", { required: true }), want: "hello" },
+    {
+      name: "a map of strings, its keys kept as written",
+      got: () => read.stringMap("sysctl"),
+      want: { "net.ipv4.conf.IFNAME.rp_filter": "2", "Net.Other": "1" },
+    },
+    {
+      name: "a map under a key in another case",
+      got: () => read.stringMap("SYSCTL"),
+      want: { "net.ipv4.conf.IFNAME.rp_filter": "2", "Net.Other": "1" },
+    },
+    {
+      name: "a list of sections",
+      got: () => read.sectionList("ranges")?.map((r) => [r.cidr("subnet"), r.ip("gateway")]),
+      want: [["10.1.0.0/24", undefined], ["10.2.0.0/24", "10.2.0.9"]],
+    },
+    {
+      name: "an empty list of sections",
+      got: () => configReader({ l: [] }).sectionList("l"),
+      want: [],
+    },
+    {
+      name: "any object as it is",
+      got: () => read.object("settings"),
+      want: { anything: [1, { deep: true }], n: null },
+    },
+    { name: "an absent object as undefined", got: () => read.object("missing"), want: undefined },
   ];
   for (const row of rows) {
     await t.step(`configReader() reads ${row.name}`, () => {
@@ -146,6 +177,54 @@ Deno.test("configReader() refuses bad values with code 7 naming the key", async 
       name: "a bad nested value, with the dotted key",
       fn: () => read.section("nested")?.ip("range"),
       msg: '"nested.range" must be an IP address',
+    },
+    {
+      name: "a list for a map of strings",
+      fn: () => read.stringMap("list"),
+      msg: '"list" must be an object of strings, got ["a","b"]',
+    },
+    {
+      name: "a number in a map of strings, naming its key",
+      fn: () => configReader({ sysctl: { "net.a": "1", "net.b": 2 } }).stringMap("sysctl"),
+      msg: '"sysctl.net.b" must be a string, got 2',
+    },
+    {
+      name: "a missing required map",
+      fn: () => read.stringMap("missing", { required: true }),
+      msg: '"missing" is required',
+    },
+    {
+      name: "an object for a list of sections",
+      fn: () => read.sectionList("nested"),
+      msg: '"nested" must be a list of objects, got {"range":"10.1.0.0/24"}',
+    },
+    {
+      name: "a string entry in a list of sections, naming its index",
+      fn: () => configReader({ ranges: [{}, "x"] }).sectionList("ranges"),
+      msg: '"ranges[1]" must be an object, got "x"',
+    },
+    {
+      name: "a bad value in a listed section, naming key[i].field",
+      fn: () => read.sectionList("ranges")?.[1]?.cidr("gateway"),
+      msg: '"ranges[1].gateway" must be an address with a prefix length',
+    },
+    {
+      name: "a bad value in a listed section of a section",
+      fn: () =>
+        configReader({ ipam: { ranges: [{ subnet: "x" }] } }).section("ipam")?.sectionList("ranges")
+          ?.[0]?.cidr("subnet"),
+      msg: '"ipam.ranges[0].subnet" must be an address with a prefix length',
+    },
+    {
+      name: "a list for an object",
+      fn: () => read.object("list"),
+      msg: '"list" must be an object, got ["a","b"]',
+    },
+    {
+      name: "an object holding a number that overflows a float64",
+      fn: () =>
+        configReader(parseJson('{"settings":{"a":[1,2e400]}}') as JsonObject).object("settings"),
+      msg: '"settings" holds a number out of range: 2e400',
     },
   ];
   for (const row of rows) {

@@ -4,9 +4,10 @@ import {
   checkNetworkConfig,
   configVersionOf,
   decodeNetConf,
-  isValidName,
+  type NetConf,
   parseJson,
   parsePrevResult,
+  readPrevResult,
 } from "../lib/config.ts";
 import { CniError } from "../lib/errors.ts";
 import { ALL_VERSIONS } from "../lib/version.ts";
@@ -39,22 +40,7 @@ Deno.test("parseJson()", async (t) => {
   });
 });
 
-Deno.test("isValidName()", async (t) => {
-  const valid = ["a", "0", "net-1", "a.b_c-d", "A9", "x..", "dummy"];
-  const invalid = ["", "-bad", ".a", "_a", "a/b", "a b", "a:b", "é", "a\n", "!!", "ä1"];
-  for (const name of valid) {
-    await t.step(`isValidName() accepts ${JSON.stringify(name)}`, () => {
-      assert.equal(isValidName(name), true);
-    });
-  }
-  for (const name of invalid) {
-    await t.step(`isValidName() rejects ${JSON.stringify(name)}`, () => {
-      assert.equal(isValidName(name), false);
-    });
-  }
-});
-
-Deno.test("checkNetworkConfig() (C2)", async (t) => {
+Deno.test("checkNetworkConfig()", async (t) => {
   const accepted: [string, string][] = [
     ["accepts a plain config", '{"cniVersion":"1.0.0","name":"n","type":"sample"}'],
     ["does not check type", '{"name":"n"}'],
@@ -76,7 +62,7 @@ Deno.test("checkNetworkConfig() (C2)", async (t) => {
       "error unmarshall network config: invalid character 'x' after top-level value",
     ],
     [
-      "rejects a bare word (§11 #8)",
+      "rejects a bare word",
       "notjson",
       6,
       "error unmarshall network config: invalid character 'o' in literal null (expecting 'u')",
@@ -99,14 +85,14 @@ Deno.test("checkNetworkConfig() (C2)", async (t) => {
     ["reads an empty name as missing", '{"name":""}', 7, "missing network name"],
     ["reads a null name as missing", '{"name":null}', 7, "missing network name"],
     [
-      "rejects a slash in the name (§11 #16)",
+      "rejects a slash in the name",
       '{"cniVersion":"1.0.0","name":"a/b"}',
       7,
       "invalid characters found in network name",
       "a/b",
     ],
     [
-      "checks the name before the version (§11 #17)",
+      "checks the name before the version",
       '{"cniVersion":"x","name":"-"}',
       7,
       "invalid characters found in network name",
@@ -127,21 +113,23 @@ Deno.test("checkNetworkConfig() (C2)", async (t) => {
   }
 });
 
-Deno.test("configVersionOf() (C3)", async (t) => {
+Deno.test("configVersionOf()", async (t) => {
   const rows: [string, unknown, string][] = [
     ["reads cniVersion", { cniVersion: "0.4.0" }, "0.4.0"],
-    ["reads a missing cniVersion as the empty string", { name: "n" }, ""],
-    ["reads a null cniVersion as the empty string", { cniVersion: null }, ""],
+    ["reads a missing cniVersion as 0.1.0", { name: "n" }, "0.1.0"],
+    ["reads a null cniVersion as 0.1.0", { cniVersion: null }, "0.1.0"],
+    ['reads cniVersion "" as 0.1.0', { cniVersion: "" }, "0.1.0"],
     ["matches the key case-insensitively", { CNIVERSION: "1.0.0" }, "1.0.0"],
     ["passes any string through", { cniVersion: "abc" }, "abc"],
-    ["reads null stdin as the empty string", null, ""],
+    ["reads null stdin as 0.1.0", null, "0.1.0"],
+    ["reads a list as 0.1.0", [], "0.1.0"],
   ];
   for (const [name, document, expected] of rows) {
     await t.step(`configVersionOf() ${name}`, () => {
       assert.equal(configVersionOf(document), expected);
     });
   }
-  await t.step("configVersionOf() rejects a number with code 6 (§11 #18)", () => {
+  await t.step("configVersionOf() rejects a number with code 6", () => {
     throwsCniError(
       () => configVersionOf({ cniVersion: 1, name: "n" }),
       6,
@@ -150,7 +138,7 @@ Deno.test("configVersionOf() (C3)", async (t) => {
   });
 });
 
-Deno.test("decodeNetConf() (C1)", async (t) => {
+Deno.test("decodeNetConf()", async (t) => {
   await t.step("decodeNetConf() reads every well-known key", () => {
     const document = {
       cniVersion: "1.1.0",
@@ -198,7 +186,7 @@ Deno.test("decodeNetConf() (C1)", async (t) => {
   await t.step("decodeNetConf() reads null as an empty config", () => {
     assert.deepEqual(decodeNetConf(null), { cniVersion: "0.1.0", name: "", type: "", raw: {} });
   });
-  await t.step("decodeNetConf() matches keys case-insensitively (C2)", () => {
+  await t.step("decodeNetConf() matches keys case-insensitively", () => {
     const conf = decodeNetConf({ CNIVERSION: "1.0.0", Name: "n", TYPE: "t", PrevResult: {} });
     assert.equal(conf.cniVersion, "1.0.0");
     assert.equal(conf.name, "n");
@@ -219,7 +207,7 @@ Deno.test("decodeNetConf() (C1)", async (t) => {
   });
   const rejected: [string, unknown, string][] = [
     [
-      "rejects a prevResult string (§11 #41)",
+      "rejects a prevResult string",
       { prevResult: "abc" },
       "json: cannot unmarshal string into Go struct field PluginConf.prevResult of type map[string]interface {}",
     ],
@@ -282,7 +270,7 @@ Deno.test("decodeNetConf() leaves ipMasq and args unset when mistyped, as Go's N
   }
 });
 
-Deno.test("parsePrevResult() picks the version and the family like the reference (C9)", async (t) => {
+Deno.test("parsePrevResult() picks the version and the family like the reference", async (t) => {
   const familyOf = (v: string) =>
     ["", "0.1.0", "0.2.0"].includes(v) ? "020" : v.startsWith("0.") ? "040" : "100";
   const supported: Record<string, string> = {
@@ -308,7 +296,7 @@ Deno.test("parsePrevResult() picks the version and the family like the reference
           } else {
             throwsDecodeError(
               () => parsePrevResult(raw, configVersion),
-              `could not parse prevResult: result type supports ${
+              `result type supports ${
                 supported[familyOf(configVersion)]
               } but unmarshalled CNIVersion is "${effective}"`,
             );
@@ -340,7 +328,7 @@ Deno.test("parsePrevResult()", async (t) => {
       dns: {},
     });
   });
-  await t.step("parsePrevResult() matches keys case-insensitively (§11 #30)", () => {
+  await t.step("parsePrevResult() matches keys case-insensitively", () => {
     assert.deepEqual(
       parsePrevResult({ cniVersion: "1.0.0", IPs: [{ Address: "10.0.0.2/24" }] }, "1.0.0"),
       { cniVersion: "1.0.0", ips: [{ address: "10.0.0.2/24" }] },
@@ -360,16 +348,190 @@ Deno.test("parsePrevResult()", async (t) => {
     parsePrevResult(raw, "1.0.0");
     assert.deepEqual(raw, { ips: [{ address: "10.0.0.2/24" }] });
   });
-  await t.step("parsePrevResult() prefixes decode errors (§11 #29)", () => {
+  await t.step("parsePrevResult() throws decode errors without a prefix", () => {
     throwsDecodeError(
       () => parsePrevResult({ cniVersion: "1.0.0", ips: [{ address: "10.0.0.2" }] }, "1.0.0"),
-      "could not parse prevResult: invalid CIDR address: 10.0.0.2",
+      "invalid CIDR address: 10.0.0.2",
     );
   });
   await t.step("parsePrevResult() rejects an unknown config version", () => {
     throwsDecodeError(
       () => parsePrevResult({}, "x"),
-      'could not parse prevResult: unsupported CNI result version "x"',
+      'unsupported CNI result version "x"',
+    );
+  });
+  await t.step(
+    'parsePrevResult() keeps the injected version over a later "cniVersion": null',
+    () => {
+      const document = parseJson('{"cniVersion":null,"ips":[{"address":"10.0.0.2/24"}]}');
+      assert.equal(
+        parsePrevResult(document as Record<string, unknown>, "1.0.0").cniVersion,
+        "1.0.0",
+      );
+    },
+  );
+});
+
+/** The configuration a chained plugin gets, with `prevResult` as JSON text (numbers as written). */
+function chained(cniVersion: string, prevResult: string): NetConf {
+  const text = `{"cniVersion":"${cniVersion}","name":"n","type":"t","prevResult":${prevResult}}`;
+  return decodeNetConf(checkNetworkConfig(text));
+}
+
+const PREFIX = "could not parse prevResult: ";
+
+Deno.test("readPrevResult() decodes the previous result and converts it", async (t) => {
+  const rows: { name: string; version: string; prevResult: string; expected: unknown }[] = [
+    {
+      name: "converts a 0.4.0 result to the newest shape",
+      version: "0.4.0",
+      prevResult: '{"cniVersion":"0.4.0","ips":[{"version":"4","address":"10.0.0.2/24"}]}',
+      expected: { cniVersion: "1.1.0", ips: [{ address: "10.0.0.2/24" }] },
+    },
+    {
+      name: 'keeps the injected version when "cniVersion" is null',
+      version: "0.4.0",
+      prevResult: '{"cniVersion":null,"ips":[{"version":"4","address":"10.0.0.2/24"}]}',
+      expected: { cniVersion: "1.1.0", ips: [{ address: "10.0.0.2/24" }] },
+    },
+    {
+      name: "reads interface index 2^53",
+      version: "1.0.0",
+      prevResult: '{"ips":[{"address":"10.0.0.2/24","interface":9007199254740992}]}',
+      expected: { cniVersion: "1.1.0", ips: [{ address: "10.0.0.2/24", interface: 2 ** 53 }] },
+    },
+    {
+      name: "reads interface index 2^53 + 1 as 2^53, as Go's float64 does",
+      version: "1.0.0",
+      prevResult: '{"ips":[{"address":"10.0.0.2/24","interface":9007199254740993}]}',
+      expected: { cniVersion: "1.1.0", ips: [{ address: "10.0.0.2/24", interface: 2 ** 53 }] },
+    },
+    {
+      name: "reads interface index 2.0 as 2",
+      version: "1.0.0",
+      prevResult: '{"ips":[{"address":"10.0.0.2/24","interface":2.0}]}',
+      expected: { cniVersion: "1.1.0", ips: [{ address: "10.0.0.2/24", interface: 2 }] },
+    },
+  ];
+  for (const row of rows) {
+    await t.step(`readPrevResult() ${row.name}`, () => {
+      assert.deepEqual(readPrevResult(chained(row.version, row.prevResult)), row.expected);
+    });
+  }
+  await t.step("readPrevResult() gives undefined without a prevResult", () => {
+    assert.equal(readPrevResult(decodeNetConf({ cniVersion: "1.0.0", name: "n" })), undefined);
+  });
+  await t.step("readPrevResult() gives undefined for a null prevResult", () => {
+    assert.equal(readPrevResult(chained("1.0.0", "null")), undefined);
+  });
+});
+
+Deno.test("readPrevResult() refuses a bad previous result with code 6", async (t) => {
+  const rows: { name: string; version: string; prevResult: string; msg: string }[] = [
+    {
+      name: "refuses a number that overflows a float64 in an IP",
+      version: "1.0.0",
+      prevResult: '{"ips":[{"address":"10.0.0.2/24","interface":1e400}]}',
+      msg: "json: cannot unmarshal number 1e400 into Go value of type float64",
+    },
+    {
+      name: "refuses a number that overflows a float64 at a key no decoder reads",
+      version: "1.0.0",
+      prevResult: '{"cniVersion":"1.0.0","unknown":{"deep":[-1e400]}}',
+      msg: "json: cannot unmarshal number -1e400 into Go value of type float64",
+    },
+    {
+      name: "refuses a null interface",
+      version: "1.0.0",
+      prevResult: '{"interfaces":[null]}',
+      msg: "interfaces[0] is null",
+    },
+    {
+      name: "refuses a null IP",
+      version: "1.0.0",
+      prevResult: '{"ips":[null]}',
+      msg: "ips[0] is null",
+    },
+    {
+      name: "refuses a null route after a good one",
+      version: "1.0.0",
+      prevResult: '{"routes":[{"dst":"0.0.0.0/0"},null]}',
+      msg: "routes[1] is null",
+    },
+    {
+      name: "refuses a null 0.4.0 IP",
+      version: "0.4.0",
+      prevResult: '{"ips":[null]}',
+      msg: "ips[0] is null",
+    },
+    {
+      name: "refuses a null route of ip4 in a 0.2.0 result",
+      version: "0.2.0",
+      prevResult: '{"ip4":{"ip":"10.0.0.2/24","routes":[null]}}',
+      msg: "ip4.routes[0] is null",
+    },
+    {
+      name: "refuses interface index 2.5 in Go's words",
+      version: "1.0.0",
+      prevResult: '{"ips":[{"address":"10.0.0.2/24","interface":2.5}]}',
+      msg: "json: cannot unmarshal number 2.5 into Go struct field ipConfig.interface of type int",
+    },
+    {
+      name: "refuses interface index 1e21 in Go's words",
+      version: "1.0.0",
+      prevResult: '{"ips":[{"address":"10.0.0.2/24","interface":1e21}]}',
+      msg:
+        "json: cannot unmarshal number 1e+21 into Go struct field ipConfig.interface of type int",
+    },
+    {
+      name: "refuses interface index 1e20 in Go's words",
+      version: "1.0.0",
+      prevResult: '{"ips":[{"address":"10.0.0.2/24","interface":1e20}]}',
+      msg: "json: cannot unmarshal number 100000000000000000000 into Go struct field " +
+        "ipConfig.interface of type int",
+    },
+    {
+      name: "refuses a result of another family",
+      version: "1.0.0",
+      prevResult: '{"cniVersion":"0.4.0"}',
+      msg: 'result type supports [1.0.0 1.1.0] but unmarshalled CNIVersion is "0.4.0"',
+    },
+    {
+      name: "refuses an address without prefix",
+      version: "1.0.0",
+      prevResult: '{"ips":[{"address":"10.0.0.2"}]}',
+      msg: "invalid CIDR address: 10.0.0.2",
+    },
+  ];
+  for (const row of rows) {
+    await t.step(`readPrevResult() ${row.name}`, () => {
+      const conf = chained(row.version, row.prevResult);
+      throwsCniError(() => readPrevResult(conf), 6, PREFIX + row.msg);
+    });
+  }
+  await t.step('readPrevResult() says "could not parse prevResult:" exactly once', () => {
+    for (const row of rows) {
+      try {
+        readPrevResult(chained(row.version, row.prevResult));
+        assert.fail(`${row.name}: no error`);
+      } catch (error) {
+        assert.equal((error as Error).message.split(PREFIX).length, 2, row.name);
+      }
+    }
+  });
+});
+
+Deno.test("a number that overflows a float64 outside prevResult", async (t) => {
+  await t.step("checkNetworkConfig() and decodeNetConf() accept it at an unknown key", () => {
+    const conf = decodeNetConf(checkNetworkConfig('{"cniVersion":"1.0.0","name":"n","big":1e400}'));
+    assert.equal(conf.name, "n");
+    assert.equal(JSON.stringify(conf.raw), '{"cniVersion":"1.0.0","name":"n","big":1e400}');
+    assert.equal(readPrevResult(conf), undefined);
+  });
+  await t.step("parseJson() keeps it beside ordinary numbers", () => {
+    assert.equal(
+      JSON.stringify(parseJson('{"a":1e400,"b":[2, 1.5e-3]}')),
+      '{"a":1e400,"b":[2,0.0015]}',
     );
   });
 });

@@ -163,7 +163,10 @@ Deno.test("a plugin process keeps console output off stdout", async (t) => {
     );
     await t.step("the log file gets the handler's records and the verb's outcome", async () => {
       const file = `${dir}/cni/chatty.log`;
-      const run = await runChatty([logEnv, `--allow-write=${dir}`], { DENO_CNI_LOG_FILE: file });
+      // Read and write on the log directory alone, as a compiled plugin would be given.
+      const run = await runChatty([logEnv, `--allow-write=${dir}`, `--allow-read=${dir}`], {
+        DENO_CNI_LOG_FILE: file,
+      });
       assert.equal(run.code, 0, run.stderr);
       assert.deepEqual(JSON.parse(run.stdout), RESULT);
       const records = (await Deno.readTextFile(file)).trimEnd().split("\n").map((l) =>

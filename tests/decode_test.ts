@@ -4,6 +4,7 @@ import {
   DecodeError,
   field,
   fieldNames,
+  findOverflow,
   isJsonObject,
   optionalArray,
   optionalBoolean,
@@ -11,9 +12,12 @@ import {
   optionalObject,
   optionalString,
   optionalStringList,
+  overflowError,
+  OverflowNumber,
   readFields,
   typeMismatch,
 } from "../lib/_decode.ts";
+import { parseJson } from "../lib/config.ts";
 
 const AT = { struct: "NetConf", path: "mtu" };
 
@@ -28,7 +32,7 @@ function throwsDecodeError(fn: () => unknown, message: string) {
 Deno.test("field() and readFields()", async (t) => {
   const rows: [string, string, string, unknown][] = [
     ["finds an exact key", '{"name":"a"}', "name", "a"],
-    ["matches keys case-insensitively (C2)", '{"NAME":"a"}', "name", "a"],
+    ["matches keys case-insensitively", '{"NAME":"a"}', "name", "a"],
     ["matches mixed case", '{"CNIVERSION":"1.0.0"}', "cniVersion", "1.0.0"],
     ["lets the last of several matching keys win", '{"name":"a","Name":"b"}', "name", "b"],
     ["lets the last of repeated keys win", '{"name":"a","name":"b"}', "name", "b"],
@@ -44,7 +48,7 @@ Deno.test("field() and readFields()", async (t) => {
       assert.equal(field(JSON.parse(json), key), expected);
     });
     await t.step(`readFields() ${name}`, () => {
-      const fields = readFields(JSON.parse(json), fieldNames(key, "other", "mtu"));
+      const fields = readFields(JSON.parse(json), fieldNames([key, "other", "mtu"]));
       assert.equal(fields[key], expected);
     });
   }
@@ -149,12 +153,6 @@ Deno.test("optional decoders", async (t) => {
     assert.equal(optionalInteger(-3, AT), -3);
     assert.equal(optionalInteger(undefined, AT), undefined);
   });
-  await t.step("optionalInteger() rejects a fraction like Go", () => {
-    throwsDecodeError(
-      () => optionalInteger(1.5, AT),
-      "json: cannot unmarshal number 1.5 into Go struct field NetConf.mtu of type int",
-    );
-  });
   await t.step("optionalInteger() rejects a string", () => {
     throwsDecodeError(
       () => optionalInteger("1", AT),
@@ -183,6 +181,114 @@ Deno.test("optional decoders", async (t) => {
   await t.step("optionalStringList() rejects a number entry", () => {
     throwsDecodeError(
       () => optionalStringList(["a", 1], AT),
+      "json: cannot unmarshal number into Go struct field NetConf.mtu of type string",
+    );
+  });
+});
+
+Deno.test("field() and readFields() treat a later null as Go does", async (t) => {
+  const rows: { name: string; json: string; nullable: boolean; expected: unknown }[] = [
+    {
+      name: "keeps an earlier value when a later key is null",
+      json: '{"gw":"10.0.0.1","GW":null}',
+      nullable: false,
+      expected: "10.0.0.1",
+    },
+    {
+      name: "resets a pointer, slice or map field when a later key is null",
+      json: '{"gw":"10.0.0.1","GW":null}',
+      nullable: true,
+      expected: null,
+    },
+    {
+      name: "lets a later value replace an earlier null",
+      json: '{"gw":null,"GW":"10.0.0.1"}',
+      nullable: false,
+      expected: "10.0.0.1",
+    },
+    {
+      name: "reads a lone null as null",
+      json: '{"gw":null}',
+      nullable: false,
+      expected: null,
+    },
+  ];
+  for (const row of rows) {
+    await t.step(`field() ${row.name}`, () => {
+      assert.equal(field(JSON.parse(row.json), "gw", row.nullable), row.expected);
+    });
+    await t.step(`readFields() ${row.name}`, () => {
+      const shape = fieldNames(["gw", "dst"], row.nullable ? ["gw"] : []);
+      assert.equal(readFields(JSON.parse(row.json), shape).gw, row.expected);
+    });
+  }
+});
+
+/** A number as the decoders get it: parsed from JSON text, inside a value as in a document. */
+function number(text: string): unknown {
+  return (parseJson(`[${text}]`) as unknown[])[0];
+}
+
+Deno.test("optionalInteger() reads numbers through a float64 as Go does", async (t) => {
+  const accepted: [string, string, number][] = [
+    ["reads zero", "0", 0],
+    ["reads a negative number", "-3", -3],
+    ["reads 2.0 as 2", "2.0", 2],
+    ["reads 2^53", "9007199254740992", 2 ** 53],
+    ["reads 2^53 + 1 as 2^53, as a float64 holds it", "9007199254740993", 2 ** 53],
+    ["reads 1e2 as 100", "1e2", 100],
+  ];
+  for (const [name, text, expected] of accepted) {
+    await t.step(`optionalInteger() ${name}`, () => {
+      assert.equal(optionalInteger(number(text), AT), expected);
+    });
+  }
+  const rejected: [string, string, string][] = [
+    ["rejects a fraction", "1.5", "1.5"],
+    ["rejects 2.5", "2.5", "2.5"],
+    ["rejects 1e21, which Go prints with an exponent", "1e21", "1e+21"],
+    ["rejects 1e20, beyond Go's int", "1e20", "100000000000000000000"],
+    ["rejects a number that overflows a float64", "1e400", "1e400"],
+  ];
+  for (const [name, text, shown] of rejected) {
+    await t.step(`optionalInteger() ${name}`, () => {
+      throwsDecodeError(
+        () => optionalInteger(number(text), AT),
+        `json: cannot unmarshal number ${shown} into Go struct field NetConf.mtu of type int`,
+      );
+    });
+  }
+  await t.step("optionalInteger() reads absent and null as undefined", () => {
+    assert.equal(optionalInteger(undefined, AT), undefined);
+    assert.equal(optionalInteger(null, AT), undefined);
+  });
+});
+
+Deno.test("OverflowNumber keeps a number a float64 cannot hold", async (t) => {
+  await t.step("parseJson() keeps 1e400 with its text", () => {
+    const parsed = parseJson('{"a":[1,1e400]}') as { a: unknown[] };
+    assert.ok(parsed.a[1] instanceof OverflowNumber);
+    assert.equal((parsed.a[1] as OverflowNumber).text, "1e400");
+  });
+  await t.step("JSON.stringify() writes an OverflowNumber back as it was", () => {
+    assert.equal(JSON.stringify(parseJson('{"a":-2E+999}')), '{"a":-2E+999}');
+  });
+  await t.step("findOverflow() finds one at any depth", () => {
+    const found = findOverflow(parseJson('{"a":{"b":[{"c":1e309}]}}'));
+    assert.equal(found?.text, "1e309");
+  });
+  await t.step("findOverflow() finds none in ordinary JSON", () => {
+    assert.equal(findOverflow(parseJson('{"a":{"b":[1e308,2]}}')), undefined);
+  });
+  await t.step("overflowError() names the number in Go's words", () => {
+    assert.equal(
+      overflowError(new OverflowNumber("1e400")).message,
+      "json: cannot unmarshal number 1e400 into Go value of type float64",
+    );
+  });
+  await t.step("typeMismatch() calls an OverflowNumber a number", () => {
+    assert.equal(
+      typeMismatch(new OverflowNumber("1e400"), AT, "string").message,
       "json: cannot unmarshal number into Go struct field NetConf.mtu of type string",
     );
   });

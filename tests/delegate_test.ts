@@ -1,61 +1,49 @@
 /**
- * lib/delegate.ts: finding a delegate (D1), running it with only CNI_COMMAND changed (D2), reading
- * its result in its own version (D3), turning its failures into errors (X4), releasing it after a
- * failed ADD, and the Deno implementation against real processes.
+ * lib/delegate.ts (spec "Section 4: Plugin Delegation"): finding a delegate in CNI_PATH, running
+ * it with the caller's environment and only CNI_COMMAND changed, reading its result in its own
+ * version, turning its failures into errors, the delegator bound to an invocation (which releases
+ * a delegated ADD when the verb fails), and real processes through the Deno host.
  */
 import assert from "node:assert/strict";
 import {
-  CniError,
   delegateAdd,
   delegateCheck,
   delegateDel,
-  type DelegateExec,
   delegateFailure,
   delegateGc,
-  type DelegateRunOptions,
-  type DelegateRunOutput,
+  type DelegateOptions,
   delegateStatus,
-  denoDelegateExec,
+  delegator,
   findInPath,
-  withDelegatedAdd,
-} from "../lib/mod.ts";
-
-function readTestdata<T>(path: string): Record<string, T> {
-  return JSON.parse(Deno.readTextFileSync(new URL(`testdata/delegate/${path}`, import.meta.url)));
-}
-
-/** One call the fake exec saw. */
-interface Call {
-  path: string;
-  args: readonly string[];
-  options: DelegateRunOptions;
-}
-
-/** A fake exec: files that exist, and the outputs (or start failures) to give, in order. */
-function fakeExec(files: readonly string[], outputs: (DelegateRunOutput | Error)[]) {
-  const calls: Call[] = [];
-  const stderr: string[] = [];
-  const sleeps: number[] = [];
-  const exec: DelegateExec = {
-    isFile: (path) => Promise.resolve(files.includes(path)),
-    run(path, args, options) {
-      calls.push({ path, args, options });
-      const next = outputs.shift();
-      if (next === undefined) throw new Error(`unexpected run of ${path}`);
-      return next instanceof Error ? Promise.reject(next) : Promise.resolve(next);
-    },
-    writeStderr: (text) => void stderr.push(text),
-    sleep: (ms) => {
-      sleeps.push(ms);
-      return Promise.resolve();
-    },
-  };
-  return { exec, calls, stderr, sleeps };
-}
-
-const OK = (stdout = "", stderr = ""): DelegateRunOutput => ({ code: 0, stdout, stderr });
+  parseDelegateResult,
+} from "../lib/delegate.ts";
+import { CniError } from "../lib/errors.ts";
+import { denoHost, type RunOutput } from "../lib/host.ts";
+import type { UndoAction } from "../lib/skel.ts";
+import { fakeHost, type FakeHostOptions, type FakeProgram, readFixture } from "../lib/testing.ts";
 
 const CONFIG = '{"cniVersion":"1.1.0","name":"net","type":"ptp","ipam":{"type":"host-local"}}';
+
+/** A fake host whose sleeps are recorded. */
+function recordingHost(options: FakeHostOptions) {
+  const host = fakeHost(options);
+  const sleeps: number[] = [];
+  host.sleep = (ms) => {
+    sleeps.push(ms);
+    return Promise.resolve();
+  };
+  return { host, sleeps };
+}
+
+/** A fake program that gives `outputs` (or throws them) one per run, in order. */
+function sequence(...outputs: (Partial<RunOutput> | string | Error)[]): FakeProgram {
+  return () => {
+    const next = outputs.shift();
+    if (next === undefined) throw new Error("ran once too often");
+    if (next instanceof Error) throw next;
+    return next;
+  };
+}
 
 /** The error a promise rejects with, as the runtime would print it. */
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -69,11 +57,12 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 Deno.test("findInPath() follows the reference's rules", async (t) => {
-  const cases = readTestdata<
-    { name: string; paths: string[]; files: string[]; found?: string; error?: string }
-  >(
-    "find.json",
-  );
+  const cases = readFixture<
+    Record<
+      string,
+      { name: string; paths: string[]; files: string[]; found?: string; error?: string }
+    >
+  >(new URL("testdata/delegate/find.json", import.meta.url));
   for (const [name, c] of Object.entries(cases)) {
     await t.step(`findInPath() with ${name}`, async () => {
       const isFile = (path: string) => Promise.resolve(c.files.includes(path));
@@ -87,7 +76,9 @@ Deno.test("findInPath() follows the reference's rules", async (t) => {
 });
 
 Deno.test("delegateFailure() turns a failed run into the reference's error", async (t) => {
-  const cases = readTestdata<{ output: DelegateRunOutput; error: object }>("failures.json");
+  const cases = readFixture<Record<string, { output: RunOutput; error: object }>>(
+    new URL("testdata/delegate/failures.json", import.meta.url),
+  );
   for (const [name, c] of Object.entries(cases)) {
     await t.step(`delegateFailure() with ${name}`, () => {
       assert.deepEqual(delegateFailure(c.output, 250).toJSON(), c.error);
@@ -95,110 +86,203 @@ Deno.test("delegateFailure() turns a failed run into the reference's error", asy
   }
 });
 
-Deno.test("each verb runs the delegate with only CNI_COMMAND set and stdin unchanged", async (t) => {
+Deno.test("delegateFailure() quotes at most 1 KiB of a delegate's output", async (t) => {
+  const big = "garbage ".repeat(2 * 1024 * 1024 / 8);
+  const rows: { name: string; output: RunOutput; start: string; end: RegExp }[] = [
+    {
+      name: "2 MB of garbage on stdout",
+      output: { code: 1, stdout: big, stderr: "" },
+      start: 'netplugin failed but error parsing its diagnostic message "garbage garbage ',
+      end: /" \(2096128 more bytes cut\): invalid character 'g' looking for beginning of value$/,
+    },
+    {
+      name: "2 MB on stderr and nothing on stdout",
+      output: { code: 2, stdout: "", stderr: big },
+      start: 'netplugin failed: "garbage ',
+      end: /" \(2096128 more bytes cut\): exit status 2$/,
+    },
+  ];
+  for (const row of rows) {
+    await t.step(`delegateFailure() with ${row.name}`, () => {
+      const error = delegateFailure(row.output, 250);
+      assert.equal(error.code, 0);
+      assert.ok(error.message.startsWith(row.start), error.message.slice(0, 100));
+      assert.match(error.message, row.end);
+      assert.ok(error.message.length < 2048, `${error.message.length} characters`);
+    });
+  }
+});
+
+Deno.test("each verb runs the delegate with CNI_COMMAND set and stdin unchanged", async (t) => {
   const verbs = {
-    ADD: (options: { cniPath: string; exec: DelegateExec; timeoutMs?: number }) =>
-      delegateAdd("host-local", CONFIG, options),
-    CHECK: (options: { cniPath: string; exec: DelegateExec }) =>
-      delegateCheck("host-local", CONFIG, options),
-    DEL: (options: { cniPath: string; exec: DelegateExec }) =>
-      delegateDel("host-local", CONFIG, options),
-    GC: (options: { cniPath: string; exec: DelegateExec }) =>
-      delegateGc("host-local", CONFIG, options),
-    STATUS: (options: { cniPath: string; exec: DelegateExec }) =>
-      delegateStatus("host-local", CONFIG, options),
-  };
+    ADD: delegateAdd,
+    CHECK: delegateCheck,
+    DEL: delegateDel,
+    GC: delegateGc,
+    STATUS: delegateStatus,
+  } as const;
   for (const [verb, call] of Object.entries(verbs)) {
-    await t.step(`${verb} runs <dir>/host-local with CNI_COMMAND=${verb}`, async () => {
-      const stdout = verb === "ADD" ? '{"cniVersion":"1.1.0"}' : "";
-      const fake = fakeExec(["/b/host-local"], [OK(stdout)]);
-      await call({ cniPath: "/a:/b", exec: fake.exec });
-      assert.deepEqual(fake.calls, [{
-        path: "/b/host-local",
+    await t.step(`delegate${verb} runs <dir>/host-local with CNI_COMMAND=${verb}`, async () => {
+      const host = fakeHost({
+        env: { CNI_COMMAND: "DEL", PATH: "/usr/bin" },
+        programs: { "/b/host-local": () => (verb === "ADD" ? '{"cniVersion":"1.1.0"}' : "") },
+      });
+      const options: DelegateOptions = {
+        host,
+        cniPath: "/a:/b",
+        env: { CNI_IFNAME: "eth1", CNI_COMMAND: "GC" },
+      };
+      await call("host-local", CONFIG, options);
+      assert.deepEqual(host.runs, [{
+        program: "/b/host-local",
         args: [],
-        options: { env: { CNI_COMMAND: verb }, stdin: CONFIG, timeoutMs: 60_000 },
+        stdin: CONFIG,
+        env: { CNI_COMMAND: verb, PATH: "/usr/bin", CNI_IFNAME: "eth1" },
       }]);
     });
   }
-  await t.step("the time limit is passed on", async () => {
-    const fake = fakeExec(["/a/host-local"], [OK()]);
-    await delegateDel("host-local", CONFIG, { cniPath: "/a", exec: fake.exec, timeoutMs: 1234 });
-    assert.equal(fake.calls[0]?.options.timeoutMs, 1234);
+  await t.step("the time limit is passed on, one minute by default", async () => {
+    const limits: number[] = [];
+    const host = fakeHost({ programs: { "/a/x": () => "" } });
+    const run = host.run;
+    host.run = (program, args, options) => {
+      limits.push(options.timeoutMs);
+      return run(program, args, options);
+    };
+    await delegateDel("x", CONFIG, { host, cniPath: "/a", timeoutMs: 1234 });
+    await delegateDel("x", CONFIG, { host, cniPath: "/a" });
+    assert.deepEqual(limits, [1234, 60_000]);
   });
   await t.step("a delegate's stderr is passed on after success", async () => {
-    const fake = fakeExec(["/a/host-local"], [OK("", "note\n")]);
-    await delegateCheck("host-local", CONFIG, { cniPath: "/a", exec: fake.exec });
-    assert.deepEqual(fake.stderr, ["note\n"]);
+    const host = fakeHost({ programs: { "/a/x": () => ({ stderr: "note\n" }) } });
+    await delegateCheck("x", CONFIG, { host, cniPath: "/a" });
+    assert.equal(host.stderr, "note\n");
   });
+  for (const stderr of ["full", "closed"] as const) {
+    await t.step(`a ${stderr} stderr does not fail the delegate call`, async () => {
+      const host = fakeHost({
+        stderr,
+        programs: { "/a/x": () => ({ stdout: '{"cniVersion":"1.1.0"}', stderr: "note\n" }) },
+      });
+      assert.deepEqual(await delegateAdd("x", CONFIG, { host, cniPath: "/a" }), {
+        cniVersion: "1.1.0",
+      });
+    });
+  }
 });
 
 Deno.test("delegation refuses what a configuration must not name", async (t) => {
   for (const type of ["/bin/sh", "../sbin/ip", "a/b", ""]) {
     await t.step(
-      `delegateAdd() refuses ipam type ${JSON.stringify(type)} without running anything`,
+      `delegateAdd() refuses type ${JSON.stringify(type)} and runs nothing`,
       async () => {
-        const fake = fakeExec(["/bin/sh", "/a/../sbin/ip", "/a/a/b", "/a"], [OK()]);
-        const error = await rejection(
-          delegateAdd(type, CONFIG, { cniPath: "/a", exec: fake.exec }),
-        );
+        const host = fakeHost({ programs: { sh: () => "", ip: () => "", b: () => "" } });
+        const error = await rejection(delegateAdd(type, CONFIG, { host, cniPath: "/a" }));
         assert.deepEqual(error, {
           error: type === "" ? "no plugin name provided" : `invalid plugin name: ${type}`,
         });
-        assert.deepEqual(fake.calls, []);
+        assert.deepEqual(host.runs, []);
       },
     );
   }
   await t.step("delegateStatus() with an empty CNI_PATH fails with no paths provided", async () => {
-    const fake = fakeExec([], []);
-    assert.deepEqual(
-      await rejection(delegateStatus("x", CONFIG, { cniPath: "", exec: fake.exec })),
-      {
-        error: "no paths provided",
-      },
-    );
+    const host = fakeHost({ programs: { x: () => "" } });
+    assert.deepEqual(await rejection(delegateStatus("x", CONFIG, { host, cniPath: "" })), {
+      error: "no paths provided",
+    });
+  });
+  await t.step("delegateDel() names the path searched when nothing is found", async () => {
+    const host = fakeHost();
+    assert.deepEqual(await rejection(delegateDel("x", CONFIG, { host, cniPath: "/a:/b" })), {
+      error: 'failed to find plugin "x" in path [/a /b]',
+    });
   });
 });
 
-Deno.test("a failing delegate's error reaches the caller unchanged", async (t) => {
-  await t.step("delegateStatus() passes a code 50 error object through", async () => {
-    const fake = fakeExec(["/a/x"], [{
-      code: 1,
-      stdout: '{"code":50,"msg":"not available","details":"no leases"}',
-      stderr: "",
-    }]);
-    const error = await rejection(delegateStatus("x", CONFIG, { cniPath: "/a", exec: fake.exec }));
-    assert.deepEqual(error, {
-      cniError: { code: 50, msg: "not available", details: "no leases" },
-    });
-  });
-  await t.step("delegateGc() with a program that cannot start reports code 0", async () => {
-    const fake = fakeExec(["/a/x"], [new Error("Permission denied (os error 13)")]);
-    const error = await rejection(delegateGc("x", CONFIG, { cniPath: "/a", exec: fake.exec }));
-    assert.deepEqual(error, {
-      cniError: {
-        code: 0,
-        msg: "netplugin failed with no error message: Permission denied (os error 13)",
+Deno.test("a failing delegate's error reaches the caller", async (t) => {
+  const rows: { name: string; program: FakeProgram; timeoutMs?: number; error: unknown }[] = [
+    {
+      name: "passes a code 50 error object through",
+      program: () => ({
+        code: 1,
+        stdout: '{"code":50,"msg":"not available","details":"no leases"}',
+      }),
+      error: { cniError: { code: 50, msg: "not available", details: "no leases" } },
+    },
+    {
+      name: "reports a program that cannot start as code 0",
+      program: sequence(new Error("Permission denied (os error 13)")),
+      error: {
+        cniError: {
+          code: 0,
+          msg: "netplugin failed with no error message: Permission denied (os error 13)",
+        },
       },
+    },
+    {
+      name: "reports exit status 1 without output",
+      program: () => ({ code: 1 }),
+      error: {
+        cniError: { code: 0, msg: "netplugin failed with no error message: exit status 1" },
+      },
+    },
+    {
+      name: "quotes stderr when there is no stdout",
+      program: () => ({ code: 3, stderr: "no luck\n" }),
+      error: { cniError: { code: 0, msg: 'netplugin failed: "no luck\\n": exit status 3' } },
+    },
+    {
+      name: "names the time limit when it ran out",
+      program: () => ({ code: 137, signal: "SIGKILL", timedOut: true }),
+      timeoutMs: 300,
+      error: {
+        cniError: {
+          code: 0,
+          msg: "netplugin failed: no answer within 300 ms, its process group was killed",
+        },
+      },
+    },
+  ];
+  for (const row of rows) {
+    await t.step(`delegateStatus() ${row.name}`, async () => {
+      const host = fakeHost({ programs: { "/a/x": row.program } });
+      const options = { host, cniPath: "/a", ...(row.timeoutMs && { timeoutMs: row.timeoutMs }) };
+      assert.deepEqual(await rejection(delegateStatus("x", CONFIG, options)), row.error);
+    });
+  }
+  await t.step("delegateCheck() counts a program killed by a signal as failed", async () => {
+    const host = fakeHost({ programs: { "/a/x": () => ({ code: 0, signal: "SIGTERM" }) } });
+    assert.deepEqual(await rejection(delegateCheck("x", CONFIG, { host, cniPath: "/a" })), {
+      cniError: { code: 0, msg: "netplugin failed with no error message: signal: terminated" },
     });
   });
   await t.step("a start failing with text file busy is retried, 1 s apart", async () => {
     const busy = new Error("Text file busy (os error 26)");
-    const fake = fakeExec(["/a/x"], [busy, busy, OK()]);
-    await delegateDel("x", CONFIG, { cniPath: "/a", exec: fake.exec });
-    assert.equal(fake.calls.length, 3);
-    assert.deepEqual(fake.sleeps, [1000, 1000]);
+    const { host, sleeps } = recordingHost({ programs: { "/a/x": sequence(busy, busy, "") } });
+    await delegateDel("x", CONFIG, { host, cniPath: "/a" });
+    assert.equal(host.runs.length, 3);
+    assert.deepEqual(sleeps, [1000, 1000]);
   });
   await t.step("text file busy gives up after five retries", async () => {
     const busy = new Error("Text file busy (os error 26)");
-    const fake = fakeExec(["/a/x"], [busy, busy, busy, busy, busy, busy]);
-    const error = await rejection(delegateDel("x", CONFIG, { cniPath: "/a", exec: fake.exec }));
-    assert.deepEqual(error, {
+    const { host, sleeps } = recordingHost({
+      programs: { "/a/x": sequence(busy, busy, busy, busy, busy, busy, "") },
+    });
+    assert.deepEqual(await rejection(delegateDel("x", CONFIG, { host, cniPath: "/a" })), {
       cniError: {
         code: 0,
         msg: "netplugin failed with no error message: Text file busy (os error 26)",
       },
     });
-    assert.equal(fake.calls.length, 6);
+    assert.equal(host.runs.length, 6);
+    assert.deepEqual(sleeps, [1000, 1000, 1000, 1000, 1000]);
+  });
+  await t.step("a CniError from the host (a missing permission) is passed through", async () => {
+    const host = fakeHost({ programs: { "/a/x": () => "" } });
+    host.run = () => Promise.reject(new CniError(999, "missing permission: x may not run"));
+    assert.deepEqual(await rejection(delegateDel("x", CONFIG, { host, cniPath: "/a" })), {
+      cniError: { code: 999, msg: "missing permission: x may not run" },
+    });
   });
 });
 
@@ -237,6 +321,18 @@ Deno.test("delegateAdd() parses the result in the delegate's own version", async
       expected: { cniVersion: "0.1.0", ip4: { ip: "10.1.0.5/24" }, dns: {} },
     },
     {
+      name: "a configuration that is not JSON counts as 0.1.0",
+      config: "not json",
+      stdout: '{"ip4":{"ip":"10.1.0.5/24"}}',
+      expected: { cniVersion: "0.1.0", ip4: { ip: "10.1.0.5/24" }, dns: {} },
+    },
+    {
+      name: "null on stdout reads as an empty result",
+      config: CONFIG,
+      stdout: "null",
+      expected: { cniVersion: "1.1.0" },
+    },
+    {
       name: "1.1.0 route and interface fields are kept",
       config: CONFIG,
       stdout: JSON.stringify({
@@ -253,24 +349,24 @@ Deno.test("delegateAdd() parses the result in the delegate's own version", async
   ];
   for (const c of cases) {
     await t.step(`delegateAdd(): ${c.name}`, async () => {
-      const fake = fakeExec(["/a/x"], [OK(c.stdout)]);
-      assert.deepEqual(
-        await delegateAdd("x", c.config, { cniPath: "/a", exec: fake.exec }),
-        c.expected,
-      );
+      const host = fakeHost({ programs: { "/a/x": () => c.stdout } });
+      assert.deepEqual(await delegateAdd("x", c.config, { host, cniPath: "/a" }), c.expected);
+    });
+    await t.step(`parseDelegateResult(): ${c.name}`, () => {
+      assert.deepEqual(parseDelegateResult(c.stdout, c.config), c.expected);
     });
   }
   const failures: { name: string; stdout: string; error: string }[] = [
     {
       name: "empty stdout",
       stdout: "",
-      error: "failed to unmarshal raw result: unexpected end of JSON input result ",
+      error: 'failed to unmarshal raw result: unexpected end of JSON input result ""',
     },
     {
       name: "a list",
       stdout: "[]",
-      error:
-        "failed to unmarshal raw result: json: cannot unmarshal array into Go value of type map[string]interface {} result []",
+      error: "failed to unmarshal raw result: json: cannot unmarshal array into Go value of type " +
+        'map[string]interface {} result "[]"',
     },
     {
       name: "an unknown version",
@@ -282,115 +378,139 @@ Deno.test("delegateAdd() parses the result in the delegate's own version", async
       stdout: '{"cniVersion":"1.0.0","ips":[{"address":"10.0.0.2"}]}',
       error: "invalid CIDR address: 10.0.0.2",
     },
+    {
+      name: "a null IP entry",
+      stdout: '{"cniVersion":"1.0.0","ips":[null]}',
+      error: "ips[0] is null",
+    },
   ];
   for (const c of failures) {
     await t.step(`delegateAdd() fails on ${c.name}`, async () => {
-      const fake = fakeExec(["/a/x"], [OK(c.stdout)]);
-      assert.deepEqual(
-        await rejection(delegateAdd("x", CONFIG, { cniPath: "/a", exec: fake.exec })),
-        {
-          error: c.error,
-        },
-      );
+      const host = fakeHost({ programs: { "/a/x": () => c.stdout } });
+      assert.deepEqual(await rejection(delegateAdd("x", CONFIG, { host, cniPath: "/a" })), {
+        error: c.error,
+      });
+    });
+  }
+  await t.step("delegateAdd() quotes at most 1 KiB of a result that does not parse", async () => {
+    const host = fakeHost({ programs: { "/a/x": () => "x".repeat(2_000_000) } });
+    const error = await rejection(delegateAdd("x", CONFIG, { host, cniPath: "/a" }));
+    const message = (error as { error: string }).error;
+    assert.match(message, /^failed to unmarshal raw result: invalid character 'x' /);
+    assert.match(message, /" \(1998976 more bytes cut\)$/);
+    assert.ok(message.length < 2048, `${message.length} characters`);
+  });
+});
+
+Deno.test("delegator() binds delegation to an invocation", async (t) => {
+  const RESULT = '{"cniVersion":"0.4.0","ips":[{"version":"4","address":"10.1.0.5/24"}]}';
+  const bound = (programs: Record<string, FakeProgram>, undo: UndoAction[]) => {
+    const host = fakeHost({ programs });
+    const delegate = delegator({
+      host,
+      cniPath: "/opt/cni/bin",
+      stdin: CONFIG,
+      env: { CNI_CONTAINERID: "c1" },
+      timeoutMs: 500,
+      onFailure: (action) => void undo.push(action),
+    });
+    return { host, delegate };
+  };
+  await t.step("delegator().add() returns the result in the newest shape", async () => {
+    const { delegate } = bound({ "host-local": () => RESULT }, []);
+    assert.deepEqual(await delegate.add("host-local"), {
+      cniVersion: "1.1.0",
+      ips: [{ address: "10.1.0.5/24" }],
+    });
+  });
+  await t.step("delegator().add() registers a DEL with the same stdin as its undo", async () => {
+    const undo: UndoAction[] = [];
+    const { host, delegate } = bound({ "host-local": sequence(RESULT, "") }, undo);
+    await delegate.add("host-local", '{"cniVersion":"0.4.0","name":"other"}');
+    assert.equal(undo.length, 1);
+    await undo[0]!();
+    assert.deepEqual(host.runs.map((r) => [r.program, r.env.CNI_COMMAND, r.stdin]), [
+      ["/opt/cni/bin/host-local", "ADD", '{"cniVersion":"0.4.0","name":"other"}'],
+      ["/opt/cni/bin/host-local", "DEL", '{"cniVersion":"0.4.0","name":"other"}'],
+    ]);
+    assert.deepEqual(host.runs[1]!.env, { CNI_CONTAINERID: "c1", CNI_COMMAND: "DEL" });
+  });
+  await t.step("delegator().add() registers nothing when the delegate's ADD fails", async () => {
+    const undo: UndoAction[] = [];
+    const { delegate } = bound({
+      "host-local": () => ({ code: 1, stdout: '{"code":11,"msg":"later"}' }),
+    }, undo);
+    assert.deepEqual(await rejection(delegate.add("host-local")), {
+      cniError: { code: 11, msg: "later" },
+    });
+    assert.equal(undo.length, 0);
+  });
+  await t.step("delegator().add() releases a delegate whose result does not parse", async () => {
+    const undo: UndoAction[] = [];
+    const { host, delegate } = bound({ "host-local": sequence("garbage", "") }, undo);
+    await assert.rejects(delegate.add("host-local"), {
+      message: /^failed to unmarshal raw result: invalid character 'g'/,
+    });
+    assert.equal(undo.length, 1, "the ADD succeeded, so its release is registered");
+    await undo[0]!();
+    assert.deepEqual(host.runs.map((r) => r.env.CNI_COMMAND), ["ADD", "DEL"]);
+  });
+  for (const verb of ["check", "del", "gc", "status"] as const) {
+    await t.step(`delegator().${verb}() sends the invocation's stdin by default`, async () => {
+      const undo: UndoAction[] = [];
+      const { host, delegate } = bound({ "host-local": () => "" }, undo);
+      await delegate[verb]("host-local");
+      await delegate[verb]("host-local", "{}");
+      assert.deepEqual(host.runs.map((r) => [r.env.CNI_COMMAND, r.stdin]), [
+        [verb.toUpperCase(), CONFIG],
+        [verb.toUpperCase(), "{}"],
+      ]);
+      assert.equal(undo.length, 0);
     });
   }
 });
 
-Deno.test("withDelegatedAdd() releases the delegate when ADD fails after it", async (t) => {
-  const result = '{"cniVersion":"1.1.0","ips":[{"address":"10.1.0.5/24"}]}';
-  await t.step("withDelegatedAdd() returns what use returns and runs no DEL", async () => {
-    const fake = fakeExec(["/a/x"], [OK(result)]);
-    const value = await withDelegatedAdd("x", CONFIG, {
-      cniPath: "/a",
-      exec: fake.exec,
-      use: (r) => r.cniVersion,
-    });
-    assert.equal(value, "1.1.0");
-    assert.deepEqual(fake.calls.map((c) => c.options.env.CNI_COMMAND), ["ADD"]);
-  });
-  await t.step(
-    "withDelegatedAdd() runs DEL with the same stdin and rethrows use's error",
-    async () => {
-      const fake = fakeExec(["/a/x"], [OK(result), OK()]);
-      const failure = new CniError(11, "busy");
-      await assert.rejects(
-        withDelegatedAdd("x", CONFIG, {
-          cniPath: "/a",
-          exec: fake.exec,
-          use: () => {
-            throw failure;
-          },
-        }),
-        (error) => error === failure,
-      );
-      assert.deepEqual(
-        fake.calls.map((c) => [c.options.env.CNI_COMMAND, c.options.stdin]),
-        [["ADD", CONFIG], ["DEL", CONFIG]],
-      );
-    },
-  );
-  await t.step("withDelegatedAdd() releases a delegate whose result does not parse", async () => {
-    const fake = fakeExec(["/a/x"], [OK("garbage"), OK()]);
-    await assert.rejects(
-      withDelegatedAdd("x", CONFIG, { cniPath: "/a", exec: fake.exec, use: () => 1 }),
-      { message: /^failed to unmarshal raw result: invalid character 'g'/ },
-    );
-    assert.deepEqual(fake.calls.map((c) => c.options.env.CNI_COMMAND), ["ADD", "DEL"]);
-  });
-  await t.step(
-    "withDelegatedAdd() reports a failing release on stderr and keeps the first error",
-    async () => {
-      const fake = fakeExec(["/a/x"], [OK(result), {
-        code: 1,
-        stdout: '{"code":11,"msg":"locked"}',
-        stderr: "",
-      }]);
-      await assert.rejects(
-        withDelegatedAdd("x", CONFIG, {
-          cniPath: "/a",
-          exec: fake.exec,
-          use: () => {
-            throw new Error("veth failed");
-          },
-        }),
-        { message: "veth failed" },
-      );
-      assert.deepEqual(fake.stderr, ["releasing x after a failed ADD failed too: locked\n"]);
-    },
-  );
-  await t.step("withDelegatedAdd() runs no DEL when the delegate's ADD failed", async () => {
-    const fake = fakeExec(["/a/x"], [{ code: 1, stdout: '{"code":11,"msg":"later"}', stderr: "" }]);
-    const error = await rejection(
-      withDelegatedAdd("x", CONFIG, { cniPath: "/a", exec: fake.exec, use: () => 1 }),
-    );
-    assert.deepEqual(error, { cniError: { code: 11, msg: "later" } });
-    assert.equal(fake.calls.length, 1);
-  });
-});
-
-Deno.test("denoDelegateExec() runs real processes", async (t) => {
+Deno.test("delegation through the Deno host runs real processes", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "dcni-delegate-" });
+  const host = denoHost();
+  const stderrLines: string[] = [];
+  // The delegate's stderr goes to this process's stderr; keep it out of the test output.
+  host.writeStderr = (text) => {
+    stderrLines.push(text);
+    return Promise.resolve();
+  };
   try {
     const out = `${dir}/seen`;
     await Deno.writeTextFile(
       `${dir}/recorder`,
-      `#!/bin/sh\nenv > '${out}.env'\ncat > '${out}.stdin'\necho '{"cniVersion":"1.0.0","ips":[{"address":"10.9.0.2/24"}]}'\necho 'from the delegate' >&2\n`,
+      `#!/bin/sh\nenv > "$1.env"\ncat > "$1.stdin"\n` +
+        `echo '{"cniVersion":"1.0.0","ips":[{"address":"10.9.0.2/24"}]}'\necho 'from the delegate' >&2\n`,
       { mode: 0o755 },
     );
-    await Deno.writeTextFile(`${dir}/sleeper`, "#!/bin/sh\nexec sleep 10\n", { mode: 0o755 });
+    // The recorder takes where to write as $1: a wrapper passes it, since delegates get no args.
+    await Deno.writeTextFile(`${dir}/wrapped`, `#!/bin/sh\nexec "${dir}/recorder" "${out}"\n`, {
+      mode: 0o755,
+    });
+    await Deno.writeTextFile(`${dir}/sleeper`, "#!/bin/sh\nsleep 30 &\nexec sleep 30\n", {
+      mode: 0o755,
+    });
     await Deno.writeTextFile(`${dir}/failer`, '#!/bin/sh\necho "no luck" >&2\nexit 3\n', {
       mode: 0o755,
     });
+    await Deno.writeTextFile(
+      `${dir}/flood`,
+      "#!/bin/sh\nhead -c 20000000 /dev/zero | tr '\\0' 'g'\nexit 1\n",
+      { mode: 0o755 },
+    );
     await Deno.mkdir(`${dir}/adir`);
-    const stderr: string[] = [];
-    const exec: DelegateExec = { ...denoDelegateExec(), writeStderr: (s) => void stderr.push(s) };
 
     await t.step(
-      "the delegate inherits this process's environment with CNI_COMMAND replaced",
+      "the delegate inherits this process's environment with CNI_COMMAND set",
       async () => {
-        const result = await delegateAdd("recorder", CONFIG, {
+        const result = await delegateAdd("wrapped", CONFIG, {
+          host,
           cniPath: `/nonexistent:${dir}`,
-          exec,
+          env: { CNI_IFNAME: "eth7" },
         });
         assert.deepEqual(result, { cniVersion: "1.0.0", ips: [{ address: "10.9.0.2/24" }] });
         const env = new Map(
@@ -400,39 +520,53 @@ Deno.test("denoDelegateExec() runs real processes", async (t) => {
           }),
         );
         assert.equal(env.get("CNI_COMMAND"), "ADD");
+        assert.equal(env.get("CNI_IFNAME"), "eth7");
         for (const key of ["PATH", "HOME"]) {
           if (Deno.env.get(key) !== undefined) assert.equal(env.get(key), Deno.env.get(key), key);
         }
         assert.equal(await Deno.readTextFile(`${out}.stdin`), CONFIG);
-        assert.deepEqual(stderr, ["from the delegate\n"]);
+        assert.deepEqual(stderrLines, ["from the delegate\n"]);
       },
     );
 
     await t.step("a directory named like the plugin is skipped", async () => {
-      await assert.rejects(delegateDel("adir", CONFIG, { cniPath: dir, exec }), {
+      await assert.rejects(delegateDel("adir", CONFIG, { host, cniPath: dir }), {
         message: `failed to find plugin "adir" in path [${dir}]`,
       });
     });
 
-    await t.step("a delegate that outlives its time limit is killed", async () => {
-      const started = performance.now();
-      const error = await rejection(
-        delegateDel("sleeper", CONFIG, { cniPath: dir, exec, timeoutMs: 300 }),
-      );
-      assert.deepEqual(error, {
-        cniError: {
-          code: 0,
-          msg: "netplugin failed with no error message: timed out after 300 ms",
-        },
-      });
-      assert.ok(performance.now() - started < 5000, "the delegate was not killed in time");
-    });
+    await t.step(
+      "a delegate that outlives its time limit is killed with its children",
+      async () => {
+        const started = performance.now();
+        const error = await rejection(
+          delegateDel("sleeper", CONFIG, { host, cniPath: dir, timeoutMs: 300 }),
+        );
+        assert.deepEqual(error, {
+          cniError: {
+            code: 0,
+            msg: "netplugin failed: no answer within 300 ms, its process group was killed",
+          },
+        });
+        assert.ok(performance.now() - started < 3000, "the delegate was not killed in time");
+      },
+    );
 
     await t.step("a delegate failing with only stderr text", async () => {
-      const error = await rejection(delegateCheck("failer", CONFIG, { cniPath: dir, exec }));
+      const error = await rejection(delegateCheck("failer", CONFIG, { host, cniPath: dir }));
       assert.deepEqual(error, {
         cniError: { code: 0, msg: 'netplugin failed: "no luck\\n": exit status 3' },
       });
+    });
+
+    await t.step("a delegate printing 20 MB of garbage gives an error under 2 KiB", async () => {
+      const error = await rejection(delegateCheck("flood", CONFIG, { host, cniPath: dir }));
+      const msg = (error as { cniError: { msg: string } }).cniError.msg;
+      assert.ok(msg.length < 2048, `${msg.length} characters`);
+      assert.match(
+        msg,
+        /^netplugin failed but error parsing its diagnostic message "g+" \(19998976 more bytes cut\): /,
+      );
     });
   } finally {
     await Deno.remove(dir, { recursive: true });

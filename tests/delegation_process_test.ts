@@ -56,7 +56,9 @@ Deno.test("deno-ptp: the delegate time limit holds when the delegate's children 
 });
 
 Deno.test("deno-ptp: 20 MB of delegate garbage is quoted as 1 KiB and what was cut", async () => {
-  const { dir } = withIpam("#!/bin/sh\n/usr/bin/head -c 20000000 /dev/zero | /usr/bin/tr '\\0' 'x'\nexit 1\n");
+  const { dir } = withIpam(
+    "#!/bin/sh\n/usr/bin/head -c 20000000 /dev/zero | /usr/bin/tr '\\0' 'x'\nexit 1\n",
+  );
   try {
     const run = await runPlugin("deno-ptp", { env: env(dir), stdin: CONFIG });
     assertWellBehaved(run);

@@ -3,6 +3,7 @@ import {
   CNI_VARIABLES,
   type CniArgKind,
   DEFAULT_CNI_ARGS,
+  envText,
   isVerb,
   parseCniArgs,
   readCmdArgs,
@@ -22,8 +23,26 @@ const FULL_ENV: Record<string, string> = {
   CNI_PATH: "/opt/cni/bin",
 };
 
-function env(vars: Record<string, string | undefined>) {
-  return (name: string) => vars[name];
+const encoder = new TextEncoder();
+
+/** A getenvBytes over a map: strings as UTF-8, byte arrays as they are. */
+function env(vars: Record<string, string | Uint8Array | undefined>) {
+  return (name: string) => {
+    const value = vars[name];
+    return typeof value === "string" ? encoder.encode(value) : value;
+  };
+}
+
+/** Bytes from text, with `\xHH` standing for one raw byte. */
+function bytes(text: string): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    if (text.startsWith("\\x", i)) {
+      out.push(parseInt(text.slice(i + 2, i + 4), 16));
+      i += 3;
+    } else out.push(...encoder.encode(text[i]!));
+  }
+  return Uint8Array.from(out);
 }
 
 function throwsCode4(fn: () => unknown, msg: string, details = "") {
@@ -44,7 +63,7 @@ const TOO_LONG = [
 const DOTS = "interface name is . or ..";
 const BAD_CHARS = "interface name contains / or : or whitespace characters";
 
-Deno.test("CNI_VARIABLES lists the variables in the reference's order (E1)", () => {
+Deno.test("CNI_VARIABLES lists the variables in the reference's order", () => {
   assert.deepEqual(
     [...CNI_VARIABLES],
     ["CNI_COMMAND", "CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME", "CNI_ARGS", "CNI_PATH"],
@@ -56,13 +75,13 @@ Deno.test("isVerb()", async (t) => {
     await t.step(`isVerb() accepts ${verb}`, () => assert.equal(isVerb(verb), true));
   }
   for (const word of ["add", "Add", "FOO", "", "toString", "constructor"]) {
-    await t.step(`isVerb() rejects "${word}" (case-sensitive, E6)`, () => {
+    await t.step(`isVerb() rejects "${word}" (verbs are case-sensitive)`, () => {
       assert.equal(isVerb(word), false);
     });
   }
 });
 
-Deno.test("readCmdArgs() reports every missing variable together (E2, E3)", async (t) => {
+Deno.test("readCmdArgs() reports every missing variable together", async (t) => {
   const expected: Record<Verb, string | undefined> = {
     ADD: "CNI_CONTAINERID,CNI_NETNS,CNI_IFNAME,CNI_PATH",
     CHECK: "CNI_CONTAINERID,CNI_NETNS,CNI_IFNAME,CNI_PATH",
@@ -81,7 +100,7 @@ Deno.test("readCmdArgs() reports every missing variable together (E2, E3)", asyn
             readCmdArgs(verb, env({})), `required env variables [${missing}] missing`);}
       },
     );
-    await t.step(`readCmdArgs() for ${verb} counts empty variables as missing (E1)`, () => {
+    await t.step(`readCmdArgs() for ${verb} counts empty variables as missing`, () => {
       const empty = Object.fromEntries(Object.keys(FULL_ENV).map((name) => [name, ""]));
       if (missing === undefined) readCmdArgs(verb, env(empty));
       else {throwsCode4(() =>
@@ -90,7 +109,7 @@ Deno.test("readCmdArgs() reports every missing variable together (E2, E3)", asyn
   }
 });
 
-Deno.test("readCmdArgs() requires each variable per verb (E2)", async (t) => {
+Deno.test("readCmdArgs() requires each variable per verb", async (t) => {
   const required: Record<Verb, string[]> = {
     ADD: ["CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME", "CNI_PATH"],
     CHECK: ["CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME", "CNI_PATH"],
@@ -140,12 +159,12 @@ Deno.test("readCmdArgs() returns the variables", async (t) => {
     assert.equal(args.netns, "");
     assert.equal(args.args, "");
   });
-  await t.step("readCmdArgs() leaves CNI_ARGS unparsed (E8)", () => {
+  await t.step("readCmdArgs() leaves CNI_ARGS unparsed", () => {
     assert.equal(readCmdArgs("ADD", env({ ...FULL_ENV, CNI_ARGS: "a=b=c;;" })).args, "a=b=c;;");
   });
 });
 
-Deno.test("readCmdArgs() validates the container ID and interface name (E4)", async (t) => {
+Deno.test("readCmdArgs() validates the container ID and interface name", async (t) => {
   const rows: [string, Record<string, string | undefined>, string, string?][] = [
     [
       "rejects a container ID starting with -",
@@ -172,12 +191,12 @@ Deno.test("readCmdArgs() validates the container ID and interface name (E4)", as
       "a\n",
     ],
     [
-      "rejects a 16-character interface name (§11 #11)",
+      "rejects a 16-character interface name",
       { CNI_IFNAME: "abcdefghijklmnop" },
       ...TOO_LONG,
     ],
     [
-      "counts interface name bytes, not characters (§11 #12)",
+      "counts interface name bytes, not characters",
       { CNI_IFNAME: "é".repeat(9) },
       ...TOO_LONG,
     ],
@@ -198,7 +217,7 @@ Deno.test("readCmdArgs() validates the container ID and interface name (E4)", as
       "-bad",
     ],
     [
-      "lets validation beat missing variables (§11 #10)",
+      "lets validation beat missing variables",
       { CNI_CONTAINERID: "-bad", CNI_IFNAME: undefined, CNI_NETNS: undefined, CNI_PATH: undefined },
       "invalid characters in containerID",
       "-bad",
@@ -242,7 +261,7 @@ Deno.test("readCmdArgs() validates the container ID and interface name (E4)", as
   });
 });
 
-Deno.test("readCmdArgs() validates nothing for GC, STATUS and VERSION (E4)", async (t) => {
+Deno.test("readCmdArgs() validates nothing for GC, STATUS and VERSION", async (t) => {
   const bad = { ...FULL_ENV, CNI_CONTAINERID: "!!", CNI_IFNAME: "a/b" };
   for (const verb of ["GC", "STATUS", "VERSION"] as const) {
     await t.step(`readCmdArgs() for ${verb} passes invalid values through`, () => {
@@ -253,8 +272,76 @@ Deno.test("readCmdArgs() validates nothing for GC, STATUS and VERSION (E4)", asy
   }
 });
 
+Deno.test("readCmdArgs() reads values as bytes, as Go does", async (t) => {
+  const accepted: [string, string, string][] = [
+    ["accepts an interface name with a byte that is not UTF-8", "eth\\xff", "eth\ufffd"],
+    [
+      "accepts a 15-byte interface name with bytes that are not UTF-8",
+      "abcdefghijkl\\xff\\xfe\\xfd",
+      "abcdefghijkl\ufffd\ufffd\ufffd",
+    ],
+    ["reads a truncated sequence as one U+FFFD per byte", "e\\xe2\\x82", "e\ufffd\ufffd"],
+  ];
+  for (const [name, raw, ifName] of accepted) {
+    await t.step(`readCmdArgs() ${name}`, () => {
+      const args = readCmdArgs("ADD", env({ ...FULL_ENV, CNI_IFNAME: bytes(raw) }));
+      assert.equal(args.ifName, ifName);
+    });
+  }
+  await t.step(
+    "readCmdArgs() refuses a 16-byte interface name with bytes that are not UTF-8",
+    () => {
+      throwsCode4(
+        () =>
+          readCmdArgs(
+            "ADD",
+            env({ ...FULL_ENV, CNI_IFNAME: bytes("abcdefghijklm\\xff\\xfe\\xfd") }),
+          ),
+        ...TOO_LONG,
+      );
+    },
+  );
+  await t.step("readCmdArgs() counts the bytes, not the replaced text", () => {
+    // 13 bytes that are not UTF-8 read as 13 U+FFFD, 39 bytes of text; the name is 13 bytes.
+    const args = readCmdArgs(
+      "DEL",
+      env({ ...FULL_ENV, CNI_IFNAME: new Uint8Array(13).fill(0xff) }),
+    );
+    assert.equal(args.ifName, "\ufffd".repeat(13));
+  });
+  await t.step("readCmdArgs() reports a container ID that is not UTF-8 with U+FFFD", () => {
+    throwsCode4(
+      () => readCmdArgs("ADD", env({ ...FULL_ENV, CNI_CONTAINERID: bytes("c\\xff") })),
+      "invalid characters in containerID",
+      "c\ufffd",
+    );
+  });
+  await t.step("readCmdArgs() passes other variables on with U+FFFD", () => {
+    const args = readCmdArgs(
+      "ADD",
+      env({ ...FULL_ENV, CNI_NETNS: bytes("/run/n\\xc0"), CNI_PATH: bytes("/opt/\\xffbin") }),
+    );
+    assert.deepEqual([args.netns, args.path], ["/run/n\ufffd", "/opt/\ufffdbin"]);
+  });
+});
+
+Deno.test("envText()", async (t) => {
+  const rows: [string, Record<string, string | Uint8Array>, string][] = [
+    ["reads UTF-8 as it is", { V: "héllo" }, "héllo"],
+    ["reads an unset variable as the empty string", {}, ""],
+    ["reads each byte that is not UTF-8 as U+FFFD", { V: bytes("a\\xff\\xfeb") }, "a\ufffd\ufffdb"],
+  ];
+  for (const [name, vars, expected] of rows) {
+    await t.step(`envText() ${name}`, () => assert.equal(envText(env(vars), "V"), expected));
+  }
+});
+
 Deno.test("validateInterfaceName()", async (t) => {
   await t.step("validateInterfaceName() accepts eth0", () => validateInterfaceName("eth0"));
+  await t.step("validateInterfaceName() takes the length in bytes from its caller", () => {
+    validateInterfaceName("\ufffd".repeat(6), 6);
+    throwsCode4(() => validateInterfaceName("a", 16), ...TOO_LONG);
+  });
   await t.step("validateInterfaceName() rejects a line separator", () => {
     throwsCode4(() => validateInterfaceName("a\u2028"), BAD_CHARS);
   });
@@ -263,7 +350,7 @@ Deno.test("validateInterfaceName()", async (t) => {
   });
 });
 
-Deno.test("parseCniArgs() (E8)", async (t) => {
+Deno.test("parseCniArgs()", async (t) => {
   const ok: [string, string, Record<string, string | boolean>, string[]][] = [
     ["does nothing for the empty string", "", {}, []],
     [
@@ -314,7 +401,7 @@ Deno.test("parseCniArgs() (E8)", async (t) => {
     ["rejects a pair without =", "K8S_POD_NAME", 'ARGS: invalid pair "K8S_POD_NAME"'],
     ["rejects a trailing ;", "K8S_POD_NAME=p;", 'ARGS: invalid pair ""'],
     ["rejects a leading ;", ";K8S_POD_NAME=p", 'ARGS: invalid pair ""'],
-    ["rejects ;; (§11 #40)", "a=b=c;;", 'ARGS: invalid pair "a=b=c"'],
+    ["rejects ;;", "a=b=c;;", 'ARGS: invalid pair "a=b=c"'],
     ["rejects an invalid pair even after unknown ones", "A=1;x", 'ARGS: invalid pair "x"'],
     [
       "rejects a bad boolean, lower-casing it",
@@ -374,7 +461,7 @@ Deno.test("parseCniArgs() (E8)", async (t) => {
   });
 });
 
-Deno.test("splitCniPath() (E9)", async (t) => {
+Deno.test("splitCniPath()", async (t) => {
   const rows: [string, string, string[]][] = [
     ["gives no directory for the empty string", "", []],
     ["gives one directory", "/opt/cni/bin", ["/opt/cni/bin"]],

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { CniError, ErrorCode, toCniError } from "../lib/errors.ts";
 
-Deno.test("ErrorCode matches the spec's table (X2)", async (t) => {
+Deno.test("ErrorCode matches the spec's table", async (t) => {
   const rows: [keyof typeof ErrorCode, number][] = [
     ["unknown", 0],
     ["incompatibleCniVersion", 1],
@@ -39,26 +39,26 @@ Deno.test("CniError", async (t) => {
   await t.step("CniError defaults details to the empty string", () => {
     assert.equal(new CniError(1, "m").details, "");
   });
-  await t.step("CniError.toJSON() has code, msg and details in that order (X1)", () => {
+  await t.step("CniError.toJSON() has code, msg and details in that order", () => {
     const wire = new CniError(4, "m", "d").toJSON();
     assert.deepEqual(wire, { code: 4, msg: "m", details: "d" });
     assert.deepEqual(Object.keys(wire), ["code", "msg", "details"]);
   });
-  await t.step("CniError.toJSON() leaves out empty details (X1)", () => {
+  await t.step("CniError.toJSON() leaves out empty details", () => {
     const wire = new CniError(4, "m").toJSON();
     assert.deepEqual(wire, { code: 4, msg: "m" });
     assert.equal("details" in wire, false);
   });
-  await t.step("CniError.toJSON() keeps an empty message and code 0 (X1)", () => {
+  await t.step("CniError.toJSON() keeps an empty message and code 0", () => {
     assert.deepEqual(new CniError(0, "").toJSON(), { code: 0, msg: "" });
   });
-  await t.step("CniError.toJSON() never carries cniVersion (X1)", () => {
+  await t.step("CniError.toJSON() never carries cniVersion", () => {
     assert.equal("cniVersion" in new CniError(1, "m", "d").toJSON(), false);
   });
-  await t.step("CniError.toString() is msg alone without details (X3)", () => {
+  await t.step("CniError.toString() is msg alone without details", () => {
     assert.equal(String(new CniError(1, "incompatible CNI versions")), "incompatible CNI versions");
   });
-  await t.step("CniError.toString() is msg; details with details (X3)", () => {
+  await t.step("CniError.toString() is msg; details with details", () => {
     assert.equal(String(new CniError(4, "m", "d")), "m; d");
   });
 });
@@ -69,7 +69,7 @@ Deno.test("toCniError()", async (t) => {
     assert.equal(toCniError(typed), typed);
   });
   await t.step(
-    "toCniError() unwraps a CniError given as cause, dropping the outer text (X3)",
+    "toCniError() unwraps a CniError given as cause, dropping the outer text",
     () => {
       assert.equal(toCniError(new Error("outer", { cause: typed })), typed);
     },

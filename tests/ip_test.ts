@@ -92,7 +92,7 @@ Deno.test("isIpv4()", async (t) => {
 });
 
 Deno.test("parseCidr() and formatCidr()", async (t) => {
-  // Go's types.ParseCIDR (net.ParseCIDR keeping the host bits) and IPNet.String (R6).
+  // Go's types.ParseCIDR (net.ParseCIDR keeping the host bits) and IPNet.String.
   const rows: [string, string, string, number, 32 | 128][] = [
     ["keeps host bits", "10.1.0.5/16", "10.1.0.5/16", 16, 32],
     ["keeps host bits of a /24", "192.168.0.7/24", "192.168.0.7/24", 24, 32],

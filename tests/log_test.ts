@@ -1,26 +1,28 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../lib/config_error.ts";
 import {
-  appendFileDeno,
   createLogger,
+  isLogLevel,
+  LOG_LEVELS,
   type LoggerOptions,
   type LogSettings,
   readLogSettings,
 } from "../lib/log.ts";
+import { fakeHost, type FakeHostOptions } from "../lib/testing.ts";
 
-/** A logger writing into arrays, with a fixed clock. */
-function capture(options: Partial<LoggerOptions> = {}) {
-  const stderr: string[] = [];
-  const appended: { path: string; text: string }[] = [];
+/** A logger on a fake host, with a fixed clock. */
+function capture(options: Partial<LoggerOptions> = {}, hostOptions: FakeHostOptions = {}) {
+  const host = fakeHost(hostOptions);
   const log = createLogger({
     plugin: "p",
-    writeStderr: (text) => void stderr.push(text),
-    appendFile: (path, text) => void appended.push({ path, text }),
+    host,
     now: () => new Date(Date.UTC(2026, 0, 2, 3, 4, 5)),
     ...options,
   });
-  const records = () => appended.map((a) => JSON.parse(a.text));
-  return { log, stderr, appended, records };
+  const lines = () => host.stderr.split("\n").slice(0, -1);
+  const records = (path = "/l.log") =>
+    (host.files.get(path) ?? "").split("\n").slice(0, -1).map((line) => JSON.parse(line));
+  return { log, host, lines, records };
 }
 
 Deno.test("readLogSettings() reads the log section and the environment", async (t) => {
@@ -98,18 +100,39 @@ Deno.test("readLogSettings() refuses a bad log section with code 7", async (t) =
   }
 });
 
+Deno.test("isLogLevel()", async (t) => {
+  const rows: [string, boolean][] = [
+    ["debug", true],
+    ["INFO", true],
+    ["Warn", true],
+    ["error", true],
+    ["trace", false],
+    ["", false],
+    ["toString", false],
+  ];
+  for (const [value, expected] of rows) {
+    await t.step(`isLogLevel() says ${expected} for ${JSON.stringify(value)}`, () => {
+      assert.equal(isLogLevel(value), expected);
+    });
+  }
+  await t.step("LOG_LEVELS lists the levels least severe first", () => {
+    assert.deepEqual([...LOG_LEVELS], ["debug", "info", "warn", "error"]);
+  });
+});
+
 Deno.test("createLogger() filters by level", async (t) => {
   const rows = [
     { level: undefined, stderr: ["warn", "error"], file: ["info", "warn", "error"] },
     { level: "debug", stderr: ["debug", "info", "warn", "error"] },
     { level: "info", stderr: ["info", "warn", "error"] },
+    { level: "warn", stderr: ["warn", "error"] },
     { level: "error", stderr: ["error"] },
   ] as const;
   for (const row of rows) {
     await t.step(
       `createLogger() at level ${row.level ?? "(default)"} keeps the right lines`,
-      () => {
-        const { log, stderr, records } = capture({
+      async () => {
+        const { log, lines, records } = capture({
           file: "/l.log",
           ...(row.level && { level: row.level }),
         });
@@ -117,7 +140,8 @@ Deno.test("createLogger() filters by level", async (t) => {
         log.info("i");
         log.warn("w");
         log.error("e");
-        assert.deepEqual(stderr.map((line) => line.split(": ")[1]), row.stderr);
+        await log.flush();
+        assert.deepEqual(lines().map((line) => line.split(": ")[1]), row.stderr);
         assert.deepEqual(records().map((r) => r.level), "file" in row ? row.file : row.stderr);
       },
     );
@@ -125,24 +149,32 @@ Deno.test("createLogger() filters by level", async (t) => {
 });
 
 Deno.test("createLogger() writes lines and records", async (t) => {
-  await t.step("createLogger() writes a stderr line with the verb and the fields", () => {
-    const { log, stderr } = capture({ context: { verb: "ADD" } });
+  await t.step("createLogger() writes a stderr line with the verb and the fields", async () => {
+    const { log, host } = capture({ context: { verb: "ADD" } });
     log.warn("no gateway", { dst: "10.9.0.0/16" });
     log.error("plain");
-    assert.deepEqual(stderr, [
-      'p ADD: warn: no gateway {"dst":"10.9.0.0/16"}\n',
-      "p ADD: error: plain\n",
-    ]);
+    await log.flush();
+    assert.equal(
+      host.stderr,
+      'p ADD: warn: no gateway {"dst":"10.9.0.0/16"}\np ADD: error: plain\n',
+    );
   });
-  await t.step("createLogger() appends one JSON record per line to the file", () => {
+  await t.step("createLogger() leaves the verb out of the prefix when there is none", async () => {
+    const { log, host } = capture({ context: { verb: "" } });
+    log.error("x");
+    await log.flush();
+    assert.equal(host.stderr, "p: error: x\n");
+  });
+  await t.step("createLogger() appends one JSON record per line to the file", async () => {
     const context = { verb: "DEL", containerId: "c1", ifName: "eth0", network: "net" };
-    const { log, appended } = capture({ file: "/var/log/cni/p.log", context });
+    const { log, host } = capture({ file: "/var/log/cni/p.log", context });
     log.info("released", { address: "10.1.0.5" });
-    assert.equal(appended.length, 1);
-    assert.equal(appended[0]!.path, "/var/log/cni/p.log");
-    assert.ok(appended[0]!.text.endsWith("}\n"));
-    assert.equal(appended[0]!.text.split("\n").length, 2, "exactly one line");
-    assert.deepEqual(JSON.parse(appended[0]!.text), {
+    await log.flush();
+    assert.deepEqual([...host.files.keys()], ["/var/log/cni/p.log"]);
+    const text = host.files.get("/var/log/cni/p.log")!;
+    assert.ok(text.endsWith("}\n"));
+    assert.equal(text.split("\n").length, 2, "exactly one line");
+    assert.deepEqual(JSON.parse(text), {
       time: "2026-01-02T03:04:05.000Z",
       level: "info",
       plugin: "p",
@@ -151,91 +183,113 @@ Deno.test("createLogger() writes lines and records", async (t) => {
       address: "10.1.0.5",
     });
   });
-  await t.step("createLogger() writes no file without one configured", () => {
-    const { log, appended } = capture();
-    log.error("e");
-    assert.deepEqual(appended, []);
+  await t.step("createLogger() appends records in the order they were made", async () => {
+    const { log, records } = capture({ file: "/l.log", level: "debug" });
+    for (let i = 0; i < 20; i++) log.debug(`m${i}`);
+    await log.flush();
+    assert.deepEqual(records().map((r) => r.msg), Array.from({ length: 20 }, (_, i) => `m${i}`));
   });
-  await t.step("Logger.with() adds fields to every record", () => {
+  await t.step("createLogger() writes no file without one configured", async () => {
+    const { log, host } = capture();
+    log.error("e");
+    await log.flush();
+    assert.equal(host.files.size, 0);
+  });
+  await t.step("Logger.with() adds fields to every record", async () => {
     const { log, records } = capture({ file: "/l.log", context: { verb: "ADD" } });
     log.with({ step: "ipam" }).info("m");
     log.info("n");
+    await log.flush();
     assert.deepEqual(records().map((r) => [r.verb, r.step, r.msg]), [
       ["ADD", "ipam", "m"],
       ["ADD", undefined, "n"],
     ]);
   });
-  await t.step("createLogger() survives fields that JSON cannot hold", () => {
+  await t.step("createLogger() survives fields that JSON cannot hold", async () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    const { log, stderr, records } = capture({ file: "/l.log" });
+    const { log, lines, records } = capture({ file: "/l.log" });
     log.warn("odd", { cyclic, big: 10n });
-    assert.equal(stderr.length, 1);
+    await log.flush();
+    assert.equal(lines().length, 1);
     assert.equal(records()[0].msg, "odd");
     assert.equal(records()[0].big, "10n");
+  });
+  await t.step("createLogger() survives a clock that throws", async () => {
+    const { log, records } = capture({
+      file: "/l.log",
+      now: () => {
+        throw new Error("no clock");
+      },
+    });
+    log.info("m");
+    await log.flush();
+    assert.equal(records()[0].time, "");
   });
 });
 
 Deno.test("createLogger() never fails because of its outputs", async (t) => {
-  await t.step("createLogger() warns once on stderr when the file cannot be written", () => {
+  await t.step("createLogger() warns once on stderr when the file cannot be written", async () => {
+    const { log, host } = capture({ file: "/var/log/cni/p.log" });
     let tries = 0;
-    const { log, stderr } = capture({
-      file: "/var/log/cni/p.log",
-      appendFile: () => {
-        tries++;
-        throw new Deno.errors.PermissionDenied("permission denied");
-      },
-    });
+    host.appendFile = () => {
+      tries++;
+      return Promise.reject(new Error("a path through a symlink is refused: /var/log/cni"));
+    };
+    log.info("one");
+    log.error("two");
+    log.info("three");
+    await log.flush();
+    assert.equal(tries, 1, "the file is not tried again");
+    assert.equal(
+      host.stderr,
+      "p: warn: cannot write the log file /var/log/cni/p.log: " +
+        "a path through a symlink is refused: /var/log/cni\np: error: two\n",
+    );
+  });
+  await t.step("createLogger() warns once for a file that throws synchronously", async () => {
+    const { log, host } = capture({ file: "/x.log", context: { verb: "DEL" } });
+    host.appendFile = () => {
+      throw new Error("cannot");
+    };
     log.info("one");
     log.info("two");
-    assert.equal(tries, 1, "the file is not tried again");
-    assert.deepEqual(stderr, [
-      "p: warn: cannot write the log file /var/log/cni/p.log: permission denied\n",
-    ]);
+    await log.flush();
+    assert.equal(host.stderr, "p DEL: warn: cannot write the log file /x.log: cannot\n");
   });
-  await t.step("createLogger() ignores a stderr that throws", () => {
-    const log = createLogger({
-      plugin: "p",
-      writeStderr: () => {
-        throw new Error("closed");
-      },
+  for (const stderr of ["full", "closed"] as const) {
+    await t.step(`createLogger() ignores a ${stderr} stderr`, async () => {
+      const { log, records } = capture({ file: "/l.log" }, { stderr });
+      log.error("lost on stderr");
+      log.info("kept in the file");
+      await log.flush();
+      assert.deepEqual(records().map((r) => r.msg), ["lost on stderr", "kept in the file"]);
     });
-    log.error("lost");
-  });
-  await t.step("createLogger() ignores a stderr that rejects", async () => {
-    const log = createLogger({ plugin: "p", writeStderr: () => Promise.reject(new Error("no")) });
-    log.error("lost");
-    await new Promise((resolve) => setTimeout(resolve, 0));
-  });
-});
-
-Deno.test("appendFileDeno() appends lines", async (t) => {
-  const dir = await Deno.makeTempDir({ prefix: "dcni-log-test-" });
-  try {
-    await t.step("appendFileDeno() makes the missing directory and appends", () => {
-      const path = `${dir}/nested/cni/p.log`;
-      appendFileDeno(path, "a\n");
-      appendFileDeno(path, "b\n");
-      assert.equal(Deno.readTextFileSync(path), "a\nb\n");
-    });
-    await t.step("appendFileDeno() throws when a file stands where a directory should", () => {
-      Deno.writeTextFileSync(`${dir}/file`, "");
-      assert.throws(() => appendFileDeno(`${dir}/file/p.log`, "a\n"));
-    });
-    await t.step("createLogger() on an unwritable path warns and carries on", () => {
-      const stderr: string[] = [];
-      const log = createLogger({
-        plugin: "p",
-        file: `${dir}/file/p.log`,
-        writeStderr: (text) => void stderr.push(text),
-      });
-      log.info("x");
+    await t.step(`createLogger() ignores a ${stderr} stderr after a failing file`, async () => {
+      const { log, host } = capture({ file: "/l.log" }, { stderr });
+      let tries = 0;
+      host.appendFile = () => {
+        tries++;
+        return Promise.reject(new Error("read-only file system"));
+      };
+      log.error("x");
       log.error("y");
-      assert.equal(stderr.length, 2);
-      assert.match(stderr[0]!, /^p: warn: cannot write the log file .*\/file\/p\.log: /);
-      assert.equal(stderr[1], "p: error: y\n");
+      await log.flush();
+      assert.equal(tries, 1);
     });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
   }
+  await t.step("Logger.flush() waits for records made after an earlier flush", async () => {
+    const { log, host } = capture({ file: "/l.log" });
+    const appendFile = host.appendFile;
+    host.appendFile = async (path, text) => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return appendFile(path, text);
+    };
+    log.info("a");
+    await log.flush();
+    log.info("b");
+    assert.equal(host.files.get("/l.log")?.split("\n").length, 2, "only a so far");
+    await log.flush();
+    assert.equal(host.files.get("/l.log")?.split("\n").length, 3);
+  });
 });

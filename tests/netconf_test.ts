@@ -7,7 +7,7 @@
  * project's must name a reference plugin in /usr/lib/cni.
  */
 import assert from "node:assert/strict";
-import { isValidName } from "../lib/config.ts";
+import { isValidName } from "../lib/names.ts";
 import { ALL_VERSIONS } from "../lib/version.ts";
 import { readManifest, ROOT } from "../scripts/manifest.ts";
 import { assertOutcome, runPlugin } from "./_process.ts";
@@ -34,7 +34,7 @@ function listExamples(): string[] {
     .sort();
 }
 
-/** Parses an example and checks the keys a runtime needs, by the rules of libcni (L1). */
+/** Parses an example and checks the keys a runtime needs, by the rules of libcni. */
 function readExample(file: string): Example {
   const text = Deno.readTextFileSync(`${NETCONF_DIR}/${file}`);
   const document: unknown = JSON.parse(text);
@@ -101,7 +101,7 @@ Deno.test("netconf/: each entry for an env-only plugin of plugins.json passes DE
       const type = plugin.type as string;
       if (!sideEffectFree.has(type)) continue;
       await t.step(`netconf/${file} plugin ${i} (${type}) passes DEL`, async () => {
-        // What libcni sends (L3): the plugin's object with the list's name and cniVersion.
+        // What libcni sends: the plugin's object with the list's name and cniVersion.
         const request = { ...plugin, name: document.name, cniVersion: document.cniVersion };
         const run = await runPlugin(type, {
           env: {

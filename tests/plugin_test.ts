@@ -1,21 +1,33 @@
 /**
  * definePlugin (lib/plugin.ts) through the in-process harness: what a handler's context holds,
- * how configuration and prevResult errors reach the runtime, result conversion, and the log
- * record each verb ends with.
+ * how configuration and prevResult errors reach the runtime, tolerated configuration errors on
+ * DEL, time limits, the release of delegated ADDs, result conversion, and the log record each
+ * verb ends with.
  */
 import assert from "node:assert/strict";
 import { configError } from "../lib/config_error.ts";
 import { CniError } from "../lib/errors.ts";
-import { ip, result, route } from "../lib/build.ts";
-import { definePlugin, type PluginContext } from "../lib/plugin.ts";
+import { ip, result, route } from "../lib/result_builders.ts";
+import { definePlugin, type Plugin, type PluginContext } from "../lib/plugin.ts";
+import { dispatch } from "../lib/skel.ts";
 import { ALL_VERSIONS } from "../lib/version.ts";
-import { atVersion, forEachVersion, invoke, readFixture } from "../lib/testing.ts";
+import {
+  atVersion,
+  DEFAULT_TEST_ENV,
+  fakeHost,
+  type FakeHostOptions,
+  forEachVersion,
+  invoke,
+  readFixture,
+} from "../lib/testing.ts";
 import type { JsonObject } from "../lib/_decode.ts";
 
 const CHAINED = readFixture(new URL("testdata/authoring/chained.json", import.meta.url));
 
-/** A plugin whose ADD hands its context to `seen` and returns the previous result. */
-function spy(seen: PluginContext<{ dst: string }>[]) {
+type Seen = PluginContext<{ dst: string }>;
+
+/** A plugin whose ADD and DEL hand their context to `seen`; ADD returns the previous result. */
+function spy(seen: Seen[]) {
   return definePlugin({
     name: "spy",
     config: (_raw, { read }) => ({ dst: read.cidr("dst") ?? "0.0.0.0/0" }),
@@ -23,12 +35,33 @@ function spy(seen: PluginContext<{ dst: string }>[]) {
       seen.push(context);
       return context.prevResult ?? result({ ips: [ip("10.1.0.5/24")] });
     },
+    del(context) {
+      seen.push(context);
+    },
   });
 }
 
+/**
+ * Runs a plugin through the dispatcher on a fake host whose `run` also records each program's
+ * time limit, which the recorded calls themselves do not show.
+ */
+async function runWithLimits(plugin: Plugin, options: FakeHostOptions) {
+  const host = fakeHost(options);
+  const limits: number[] = [];
+  const run = host.run;
+  host.run = (program, args, runOptions) => {
+    limits.push(runOptions.timeoutMs);
+    return run(program, args, runOptions);
+  };
+  const code = await dispatch(plugin, host);
+  return { code, host, limits };
+}
+
+const IPAM_RESULT = '{"cniVersion":"1.0.0","ips":[{"address":"10.1.0.5/24"}]}';
+
 Deno.test("definePlugin() fills the handler's context", async (t) => {
   await t.step("definePlugin() passes the CNI_* arguments", async () => {
-    const seen: PluginContext<{ dst: string }>[] = [];
+    const seen: Seen[] = [];
     await invoke(spy(seen), {
       env: { CNI_CONTAINERID: "c9", CNI_NETNS: "/n", CNI_IFNAME: "net1", CNI_PATH: "/p:/q" },
       config: CHAINED,
@@ -40,9 +73,11 @@ Deno.test("definePlugin() fills the handler's context", async (t) => {
       ["ADD", "c9", "/n", "net1", "/p:/q"],
     );
     assert.equal(context.configVersion, "1.0.0");
+    assert.equal(context.stdin, JSON.stringify(CHAINED));
+    assert.equal(context.timeoutMs, 60_000);
   });
   await t.step("definePlugin() merges the standard keys and the plugin's own", async () => {
-    const seen: PluginContext<{ dst: string }>[] = [];
+    const seen: Seen[] = [];
     await invoke(spy(seen), {
       config: { ...CHAINED, dst: "10.9.0.0/16", ipam: { type: "x", k: 1 }, ipMasq: true },
     });
@@ -55,7 +90,7 @@ Deno.test("definePlugin() fills the handler's context", async (t) => {
   });
   await t.step("definePlugin() converts prevResult to the newest shape", async (t) => {
     await forEachVersion(t, { versions: ["0.3.0", "0.4.0", "1.0.0", "1.1.0"] }, async (v) => {
-      const seen: PluginContext<{ dst: string }>[] = [];
+      const seen: Seen[] = [];
       await invoke(spy(seen), { config: atVersion(CHAINED, v) });
       assert.deepEqual(seen[0]!.prevResult, {
         cniVersion: "1.1.0",
@@ -66,12 +101,17 @@ Deno.test("definePlugin() fills the handler's context", async (t) => {
     });
   });
   await t.step("definePlugin() gives no prevResult when there is none", async () => {
-    const seen: PluginContext<{ dst: string }>[] = [];
+    const seen: Seen[] = [];
     await invoke(spy(seen), { config: { ...CHAINED, prevResult: undefined } });
     assert.equal(seen[0]!.prevResult, undefined);
   });
+  await t.step("definePlugin() parses prevResult once, on first use", async () => {
+    const seen: Seen[] = [];
+    await invoke(spy(seen), { config: CHAINED });
+    assert.equal(seen[0]!.prevResult, seen[0]!.prevResult);
+  });
   await t.step("definePlugin() parses CNI_ARGS on demand", async () => {
-    const seen: PluginContext<{ dst: string }>[] = [];
+    const seen: Seen[] = [];
     await invoke(spy(seen), {
       env: { CNI_ARGS: "IgnoreUnknown=1;K8S_POD_NAME=web;X=y" },
       config: CHAINED,
@@ -83,26 +123,83 @@ Deno.test("definePlugin() fills the handler's context", async (t) => {
     });
   });
   await t.step("definePlugin() reads only the given environment", async () => {
-    const seen: PluginContext<{ dst: string }>[] = [];
-    await invoke(spy(seen), { env: { MY_SETTING: "on" }, config: CHAINED });
-    assert.equal(seen[0]!.getenv("MY_SETTING"), "on");
-    assert.equal(seen[0]!.getenv("HOME"), undefined);
-  });
-  await t.step("definePlugin() hands delegates the invocation's variables", async () => {
-    const seen: PluginContext<{ dst: string }>[] = [];
+    const seen: Seen[] = [];
     await invoke(spy(seen), {
-      env: { CNI_CONTAINERID: "c9", CNI_NETNS: "/n", CNI_IFNAME: "net1", CNI_PATH: "/p" },
+      env: { MY_SETTING: "on", RAW: new Uint8Array([0x61, 0xff]) },
       config: CHAINED,
     });
-    const delegation = seen[0]!.delegation;
-    assert.equal(delegation.cniPath, "/p");
-    assert.deepEqual(delegation.env, {
+    assert.equal(seen[0]!.getenv("MY_SETTING"), "on");
+    assert.equal(seen[0]!.getenv("RAW"), "a\ufffd");
+    assert.equal(seen[0]!.getenv("HOME"), undefined);
+  });
+  await t.step("definePlugin() gives the handler the host it runs on", async () => {
+    const seen: Seen[] = [];
+    const added = await invoke(spy(seen), { config: CHAINED });
+    assert.equal(seen[0]!.host, added.host);
+  });
+  await t.step("definePlugin() hands delegates the invocation's variables", async () => {
+    const plugin = definePlugin({
+      name: "ipam-user",
+      add: ({ delegate }) => delegate.add("fixed"),
+    });
+    const added = await invoke(plugin, {
+      env: { CNI_CONTAINERID: "c9", CNI_NETNS: "/n", CNI_IFNAME: "net1", CNI_PATH: "/p" },
+      config: { cniVersion: "1.0.0", name: "n", type: "ipam-user" },
+      programs: { "/p/fixed": () => IPAM_RESULT },
+    });
+    assert.equal(added.code, 0, added.stdout);
+    assert.deepEqual(added.runs.map((r) => [r.program, r.stdin]), [
+      ["/p/fixed", '{"cniVersion":"1.0.0","name":"n","type":"ipam-user"}'],
+    ]);
+    assert.deepEqual(added.runs[0]!.env, {
+      CNI_COMMAND: "ADD",
       CNI_CONTAINERID: "c9",
       CNI_NETNS: "/n",
       CNI_IFNAME: "net1",
       CNI_ARGS: "",
       CNI_PATH: "/p",
     });
+  });
+  await t.step("definePlugin() binds inContainer to CNI_NETNS and onHost to its own", async () => {
+    const plugin = definePlugin({
+      name: "ns-user",
+      async add({ inContainer, onHost }) {
+        await inContainer.setLinkUp("eth0");
+        await onHost.setLinkUp("veth1");
+        return result();
+      },
+    });
+    const added = await invoke(plugin, {
+      config: { cniVersion: "1.0.0", name: "n" },
+      programs: { "/usr/sbin/ip": () => "", "/usr/bin/nsenter": () => "" },
+    });
+    assert.equal(added.code, 0, added.stdout);
+    assert.deepEqual(added.runs.map((r) => [r.program, ...r.args]), [
+      [
+        "/usr/bin/nsenter",
+        `--net=${DEFAULT_TEST_ENV.CNI_NETNS}`,
+        "--",
+        "/usr/sbin/ip",
+        "link",
+        "set",
+        "dev",
+        "eth0",
+        "up",
+      ],
+      ["/usr/sbin/ip", "link", "set", "dev", "veth1", "up"],
+    ]);
+  });
+  await t.step("definePlugin() refuses inContainer without CNI_NETNS with code 4", async () => {
+    const plugin = definePlugin({
+      name: "ns-user",
+      del: ({ inContainer }) => inContainer.setLinkUp("eth0"),
+    });
+    const deleted = await invoke(plugin, {
+      command: "DEL",
+      env: { CNI_NETNS: "" },
+      config: { cniVersion: "1.0.0", name: "n" },
+    });
+    assert.deepEqual(deleted.error, { code: 4, msg: "CNI_NETNS is not set" });
   });
 });
 
@@ -111,12 +208,18 @@ Deno.test("definePlugin() turns bad input into the right error codes", async (t)
     name: "strict",
     config(raw, { read }) {
       if ("legacy" in raw) throw configError("legacy", "is no longer supported");
-      return { mtu: read.integer("mtu", { min: 68 }) };
+      const ranges = read.sectionList("ranges") ?? [];
+      return {
+        mtu: read.integer("mtu", { min: 68 }),
+        sysctl: read.stringMap("sysctl") ?? {},
+        subnets: ranges.map((range) => range.cidr("subnet", { required: true })),
+        extra: read.object("extra"),
+      };
     },
     add: ({ prevResult }) => prevResult ?? result({ ips: [ip("10.1.0.5/24")] }),
     del: () => {},
   });
-  const rows: { name: string; config: JsonObject; code: number; msg: string }[] = [
+  const rows: { name: string; config: JsonObject | string; code: number; msg: string }[] = [
     {
       name: "a bad value of the plugin's own key is code 7",
       config: { mtu: 9 },
@@ -128,6 +231,24 @@ Deno.test("definePlugin() turns bad input into the right error codes", async (t)
       config: { legacy: true },
       code: 7,
       msg: 'invalid network configuration: "legacy" is no longer supported',
+    },
+    {
+      name: "a number in a string map is code 7 naming the map's key",
+      config: { sysctl: { "net.ipv4.ip_forward": 1 } },
+      code: 7,
+      msg: 'invalid network configuration: "sysctl.net.ipv4.ip_forward" must be a string, got 1',
+    },
+    {
+      name: "a bad value in a list of sections is code 7 naming key[i].field",
+      config: { ranges: [{ subnet: "10.1.0.0/24" }, {}] },
+      code: 7,
+      msg: 'invalid network configuration: "ranges[1].subnet" is required',
+    },
+    {
+      name: "an object with a number out of range is code 7",
+      config: '{"cniVersion":"1.0.0","name":"n","type":"strict","extra":{"n":1e999}}',
+      code: 7,
+      msg: 'invalid network configuration: "extra" holds a number out of range: 1e999',
     },
     {
       name: "a standard key of the wrong type is code 6",
@@ -152,12 +273,19 @@ Deno.test("definePlugin() turns bad input into the right error codes", async (t)
       msg: "could not parse prevResult: result type supports [1.0.0 1.1.0] but unmarshalled " +
         'CNIVersion is "0.4.0"',
     },
+    {
+      name: "a prevResult with a null IP is code 6",
+      config: { prevResult: { cniVersion: "1.0.0", ips: [null] } },
+      code: 6,
+      msg: "could not parse prevResult: ips[0] is null",
+    },
   ];
   for (const row of rows) {
     await t.step(`definePlugin(): ${row.name}`, async () => {
-      const added = await invoke(plugin, {
-        config: { cniVersion: "1.0.0", name: "n", type: "strict", ...row.config },
-      });
+      const config = typeof row.config === "string"
+        ? row.config
+        : { cniVersion: "1.0.0", name: "n", type: "strict", ...row.config };
+      const added = await invoke(plugin, { config });
       assert.equal(added.code, 1);
       assert.deepEqual(added.error, { code: row.code, msg: row.msg });
     });
@@ -178,6 +306,240 @@ Deno.test("definePlugin() turns bad input into the right error codes", async (t)
     });
     const added = await invoke(failing, { config: { cniVersion: "1.0.0", name: "n" } });
     assert.deepEqual(added.error, { code: 11, msg: "busy", details: "try again" });
+  });
+});
+
+Deno.test("definePlugin() with tolerateConfigErrorsOnDel", async (t) => {
+  let ran = 0;
+  const plugin = definePlugin({
+    name: "tolerant",
+    tolerateConfigErrorsOnDel: true,
+    config: (_raw, { read }) => ({ dst: read.cidr("dst", { required: true }) }),
+    add: () => result({ ips: [ip("10.1.0.5/24")] }),
+    del: () => void ran++,
+  });
+  const base = { cniVersion: "1.0.0", name: "n", type: "tolerant" };
+  const tolerated: { name: string; config: JsonObject; warning: string }[] = [
+    {
+      name: "a missing own key",
+      config: base,
+      warning: 'invalid network configuration: "dst" is required',
+    },
+    {
+      name: "a bad own key",
+      config: { ...base, dst: "nope" },
+      warning: 'invalid network configuration: "dst" must be an address with a prefix length ' +
+        'such as "10.1.0.0/16", got "nope"',
+    },
+    {
+      name: "a bad log section",
+      config: { ...base, dst: "10.0.0.0/8", log: "loud" },
+      warning: 'invalid network configuration: "log" must be an object such as ' +
+        '{"file": "...", "level": "info"}',
+    },
+  ];
+  for (const row of tolerated) {
+    await t.step(`DEL succeeds with a warning and runs no handler for ${row.name}`, async () => {
+      ran = 0;
+      const deleted = await invoke(plugin, { command: "DEL", config: row.config });
+      assert.equal(deleted.code, 0, deleted.stdout);
+      assert.equal(deleted.stdout, "");
+      assert.equal(
+        deleted.stderr,
+        `tolerant DEL: warn: DEL succeeds without releasing anything: ${row.warning}\n`,
+      );
+      assert.equal(ran, 0);
+    });
+    await t.step(`ADD still fails with code 7 for ${row.name}`, async () => {
+      const added = await invoke(plugin, { config: row.config });
+      assert.deepEqual(added.error, { code: 7, msg: row.warning });
+    });
+  }
+  await t.step("DEL still fails with code 6 for a spec key of the wrong type", async () => {
+    ran = 0;
+    const deleted = await invoke(plugin, {
+      command: "DEL",
+      config: { ...base, ipam: [] },
+    });
+    assert.deepEqual(deleted.error, {
+      code: 6,
+      msg: "failed to parse network configuration: json: cannot unmarshal array into Go struct " +
+        "field NetConf.ipam of type types.IPAM",
+    });
+    assert.equal(ran, 0);
+  });
+  await t.step("DEL runs the handler when the configuration is valid", async () => {
+    ran = 0;
+    const deleted = await invoke(plugin, {
+      command: "DEL",
+      config: { ...base, dst: "10.0.0.0/8" },
+    });
+    assert.deepEqual([deleted.code, deleted.stderr, ran], [0, "", 1]);
+  });
+  await t.step("a plugin without tolerateConfigErrorsOnDel fails DEL with code 7", async () => {
+    const strict = definePlugin({
+      name: "strict",
+      config: (_raw, { read }) => ({ dst: read.cidr("dst", { required: true }) }),
+      del: () => {},
+    });
+    const deleted = await invoke(strict, { command: "DEL", config: base });
+    assert.deepEqual(deleted.error, {
+      code: 7,
+      msg: 'invalid network configuration: "dst" is required',
+    });
+  });
+  await t.step(
+    "tolerateConfigErrorsOnDel gives a plugin without del a DEL that succeeds",
+    async () => {
+      const noDel = definePlugin({
+        name: "nodel",
+        tolerateConfigErrorsOnDel: true,
+        config: (_raw, { read }) => ({ dst: read.cidr("dst", { required: true }) }),
+      });
+      assert.equal(typeof noDel.del, "function");
+      const deleted = await invoke(noDel, { command: "DEL", config: base });
+      assert.equal(deleted.code, 0);
+      assert.match(deleted.stderr, /^nodel DEL: warn: DEL succeeds without releasing anything: /);
+    },
+  );
+});
+
+Deno.test("definePlugin() time limits reach delegates and namespace programs", async (t) => {
+  const plugin = (timeoutMs?: number) =>
+    definePlugin({
+      name: "timed",
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      async add({ delegate, inContainer }) {
+        await inContainer.setLinkUp("eth0");
+        return await delegate.add("slow");
+      },
+    });
+  const env = (extra: Record<string, string> = {}) => ({
+    ...DEFAULT_TEST_ENV,
+    CNI_COMMAND: "ADD",
+    ...extra,
+  });
+  const stdin = JSON.stringify({ cniVersion: "1.0.0", name: "n", type: "timed" });
+  // `ip` must exist to be run through nsenter, which is the one program run.
+  const programs = {
+    slow: () => IPAM_RESULT,
+    "/usr/bin/nsenter": () => "",
+    "/usr/sbin/ip": () => "",
+  };
+  const rows: { name: string; timeoutMs?: number; env?: Record<string, string>; want: number }[] = [
+    { name: "one minute by default", want: 60_000 },
+    { name: "the timeoutMs option", timeoutMs: 1500, want: 1500 },
+    { name: "DENO_CNI_TIMEOUT_MS", env: { DENO_CNI_TIMEOUT_MS: "2500" }, want: 2500 },
+    {
+      name: "DENO_CNI_TIMEOUT_MS over the timeoutMs option",
+      timeoutMs: 1500,
+      env: { DENO_CNI_TIMEOUT_MS: "2500" },
+      want: 2500,
+    },
+  ];
+  for (const row of rows) {
+    await t.step(`definePlugin() uses ${row.name}`, async () => {
+      const { code, host, limits } = await runWithLimits(plugin(row.timeoutMs), {
+        env: env(row.env),
+        stdin,
+        programs,
+      });
+      assert.equal(code, 0, host.stdout);
+      assert.deepEqual(host.runs.map((r) => r.program), ["/usr/bin/nsenter", "/opt/cni/bin/slow"]);
+      assert.deepEqual(limits, [row.want, row.want]);
+    });
+  }
+  for (const bad of ["soon", "-5", "0", "1.5"]) {
+    await t.step(`definePlugin() ignores DENO_CNI_TIMEOUT_MS=${bad} with a warning`, async () => {
+      const { code, host, limits } = await runWithLimits(plugin(1500), {
+        env: env({ DENO_CNI_TIMEOUT_MS: bad }),
+        stdin,
+        programs,
+      });
+      assert.equal(code, 0, host.stdout);
+      assert.deepEqual(limits, [1500, 1500]);
+      assert.equal(
+        host.stderr,
+        `timed ADD: warn: ignored: DENO_CNI_TIMEOUT_MS=${
+          JSON.stringify(bad)
+        } is not a number of milliseconds\n`,
+      );
+    });
+  }
+  await t.step("a delegate that runs out of time is named with the limit", async () => {
+    const added = await invoke(plugin(), {
+      env: { DENO_CNI_TIMEOUT_MS: "750" },
+      config: { cniVersion: "1.0.0", name: "n", type: "timed" },
+      programs: {
+        "/usr/bin/nsenter": () => "",
+        "/usr/sbin/ip": () => "",
+        slow: () => ({ code: 137, signal: "SIGKILL", timedOut: true }),
+      },
+    });
+    assert.deepEqual(added.error, {
+      code: 0,
+      msg: "netplugin failed: no answer within 750 ms, its process group was killed",
+    });
+  });
+});
+
+Deno.test("definePlugin() releases a delegated ADD when the verb fails", async (t) => {
+  const plugin = (failAfter: boolean) =>
+    definePlugin({
+      name: "ptp-like",
+      config: (_raw, { conf }) => ({ ipamType: conf.ipam?.type ?? "" }),
+      async add({ conf, delegate, onFailure }) {
+        const allocated = await delegate.add(conf.ipamType);
+        onFailure(() => console.log("undo own step"));
+        if (failAfter) throw new CniError(11, "the veth is busy");
+        return allocated;
+      },
+    });
+  const config = {
+    cniVersion: "1.0.0",
+    name: "n",
+    type: "ptp-like",
+    ipam: { type: "host-local" },
+  };
+  const programs = {
+    "host-local": (call: { env: Record<string, string> }) =>
+      call.env.CNI_COMMAND === "ADD" ? IPAM_RESULT : "",
+  };
+  const commands = (runs: { env: Record<string, string> }[]) => runs.map((r) => r.env.CNI_COMMAND);
+  await t.step("no DEL runs when ADD succeeds", async () => {
+    const added = await invoke(plugin(false), { config, programs });
+    assert.equal(added.code, 0, added.stdout);
+    assert.deepEqual(commands(added.runs), ["ADD"]);
+  });
+  await t.step("DEL runs with the same stdin when a later step throws", async () => {
+    const added = await invoke(plugin(true), { config, programs });
+    assert.deepEqual(added.error, { code: 11, msg: "the veth is busy" });
+    assert.deepEqual(commands(added.runs), ["ADD", "DEL"]);
+    assert.equal(added.runs[1]!.stdin, added.runs[0]!.stdin);
+    assert.equal(added.runs[1]!.program, "/opt/cni/bin/host-local");
+    assert.match(added.stderr, /^undo own step\n/, "the newest undo runs first");
+  });
+  for (const stdout of ["closed", "full"] as const) {
+    await t.step(`DEL runs when stdout is ${stdout} and the answer is lost`, async () => {
+      const added = await invoke(plugin(false), { config, programs, stdout });
+      assert.equal(added.code, 1);
+      assert.equal(added.stdout, "");
+      assert.deepEqual(commands(added.runs), ["ADD", "DEL"]);
+      assert.match(added.stderr, /cannot write the answer to stdout: /);
+    });
+  }
+  await t.step("a failing DEL is reported and the first error kept", async () => {
+    const added = await invoke(plugin(true), {
+      config,
+      programs: {
+        "host-local": (call) =>
+          call.env.CNI_COMMAND === "ADD"
+            ? IPAM_RESULT
+            : { code: 1, stdout: '{"code":11,"msg":"store locked"}' },
+      },
+    });
+    assert.deepEqual(added.error, { code: 11, msg: "the veth is busy" });
+    assert.match(added.stderr, /undoing a step of the failed verb failed too: store locked\n/);
   });
 });
 
@@ -208,7 +570,8 @@ Deno.test("definePlugin() defaults", async (t) => {
   await t.step("definePlugin() supports every spec version by default", () => {
     assert.deepEqual(plugin.versions, ALL_VERSIONS);
   });
-  await t.step("definePlugin() makes an about line from the name", async () => {
+  await t.step("definePlugin() keeps the name and makes an about line from it", async () => {
+    assert.equal(plugin.name, "bare");
     const about = await invoke(plugin, { command: "" });
     assert.equal(about.code, 0);
     assert.equal(
@@ -216,16 +579,20 @@ Deno.test("definePlugin() defaults", async (t) => {
       `CNI bare plugin\nCNI protocol versions supported: ${ALL_VERSIONS.join(", ")}\n`,
     );
   });
-  await t.step("definePlugin() lets verbs without a handler succeed silently (C6)", async () => {
+  await t.step("definePlugin() takes an about line and versions", async () => {
+    const custom = definePlugin({ name: "c", about: "CNI c (tests)", versions: ["1.0.0"] });
+    const about = await invoke(custom, { command: "" });
+    assert.equal(about.stderr, "CNI c (tests)\nCNI protocol versions supported: 1.0.0\n");
+  });
+  await t.step("definePlugin() lets verbs without a handler succeed silently", async () => {
     for (const command of ["ADD", "DEL", "GC", "STATUS"]) {
       const run = await invoke(plugin, { command, config: { cniVersion: "1.1.0", name: "n" } });
-      assert.deepEqual([run.code, run.stdout], [0, ""], command);
+      assert.deepEqual([run.code, run.stdout, run.stderr], [0, "", ""], command);
     }
   });
 });
 
 Deno.test("definePlugin() ends every verb with a log record", async (t) => {
-  const dir = await Deno.makeTempDir({ prefix: "dcni-plugin-log-" });
   const plugin = definePlugin({
     name: "logged",
     config: (_raw, { read }) => ({ fail: read.boolean("fail") ?? false }),
@@ -237,89 +604,87 @@ Deno.test("definePlugin() ends every verb with a log record", async (t) => {
   });
   const env = { CNI_CONTAINERID: "c1", CNI_IFNAME: "eth1" };
   const config = { cniVersion: "1.0.0", name: "net-a", type: "logged" };
-  const records = (path: string) =>
-    Deno.readTextFileSync(path).trimEnd().split("\n").map((line) => JSON.parse(line));
-  try {
-    await t.step("definePlugin() logs the outcome to DENO_CNI_LOG_FILE", async () => {
-      const file = `${dir}/env.log`;
-      const ok = await invoke(plugin, { env: { ...env, DENO_CNI_LOG_FILE: file }, config });
-      const failed = await invoke(plugin, {
-        env: { ...env, DENO_CNI_LOG_FILE: file },
-        config: { ...config, fail: true },
-      });
-      assert.equal(ok.code, 0);
-      assert.equal(failed.code, 1);
-      assert.equal(ok.stderr + failed.stderr, "", "records at info stay off stderr");
-      const [first, second] = records(file);
-      for (const record of [first, second]) {
-        assert.equal(typeof record.durationMs, "number");
-        assert.ok(record.durationMs >= 0);
-        assert.ok(!Number.isNaN(Date.parse(record.time)));
-        delete record.durationMs;
-        delete record.time;
-      }
-      const common = {
-        level: "info",
-        plugin: "logged",
-        verb: "ADD",
-        containerId: "c1",
-        ifName: "eth1",
-        network: "net-a",
-      };
-      assert.deepEqual(first, { ...common, msg: "ADD ok", outcome: "ok" });
-      assert.deepEqual(second, {
-        ...common,
-        msg: "ADD failed",
-        outcome: "error",
-        code: 11,
-        error: "not now",
-      });
+  const records = (text: string | undefined) =>
+    (text ?? "").trimEnd().split("\n").map((line) => JSON.parse(line));
+  await t.step("definePlugin() logs the outcome to DENO_CNI_LOG_FILE", async () => {
+    const file = "/var/log/cni/env.log";
+    const ok = await invoke(plugin, { env: { ...env, DENO_CNI_LOG_FILE: file }, config });
+    const failed = await invoke(plugin, {
+      env: { ...env, DENO_CNI_LOG_FILE: file },
+      config: { ...config, fail: true },
     });
-    await t.step("definePlugin() logs to the configuration's log.file at its level", async () => {
-      const file = `${dir}/config.log`;
-      const added = await invoke(plugin, {
-        env,
-        config: { ...config, log: { file, level: "debug" } },
-      });
-      assert.equal(added.code, 0);
-      assert.deepEqual(records(file).map((r) => [r.level, r.msg, r.step]), [
-        ["debug", "adding", 1],
-        ["info", "ADD ok", undefined],
-      ]);
-      assert.match(
-        added.stderr,
-        /^logged ADD: debug: adding \{"step":1\}\nlogged ADD: info: ADD ok/,
-      );
+    assert.equal(ok.code, 0);
+    assert.equal(failed.code, 1);
+    assert.equal(ok.stderr + failed.stderr, "", "records at info stay off stderr");
+    const [first] = records(ok.host.files.get(file));
+    const [second] = records(failed.host.files.get(file));
+    for (const record of [first, second]) {
+      assert.equal(typeof record.durationMs, "number");
+      assert.ok(record.durationMs >= 0);
+      assert.ok(!Number.isNaN(Date.parse(record.time)));
+      delete record.durationMs;
+      delete record.time;
+    }
+    const common = {
+      level: "info",
+      plugin: "logged",
+      verb: "ADD",
+      containerId: "c1",
+      ifName: "eth1",
+      network: "net-a",
+    };
+    assert.deepEqual(first, { ...common, msg: "ADD ok", outcome: "ok" });
+    assert.deepEqual(second, {
+      ...common,
+      msg: "ADD failed",
+      outcome: "error",
+      code: 11,
+      error: "not now",
     });
-    await t.step("definePlugin() shows debug lines on stderr with DENO_CNI_LOG_LEVEL", async () => {
-      const added = await invoke(plugin, { env: { ...env, DENO_CNI_LOG_LEVEL: "debug" }, config });
-      assert.equal(added.code, 0);
-      assert.ok(added.stderr.startsWith('logged ADD: debug: adding {"step":1}\n'), added.stderr);
+  });
+  await t.step("definePlugin() logs to the configuration's log.file at its level", async () => {
+    const file = "/var/log/cni/config.log";
+    const added = await invoke(plugin, {
+      env,
+      config: { ...config, log: { file, level: "debug" } },
     });
-    await t.step("definePlugin() succeeds when the log file cannot be written", async () => {
-      Deno.writeTextFileSync(`${dir}/not-a-dir`, "");
-      const added = await invoke(plugin, {
-        env: { ...env, DENO_CNI_LOG_FILE: `${dir}/not-a-dir/x.log` },
-        config,
-      });
-      assert.equal(added.code, 0, added.stdout);
-      assert.deepEqual(added.result?.ips, [{ address: "10.1.0.5/24" }]);
-      assert.match(
-        added.stderr,
-        /^logged ADD: warn: cannot write the log file .*not-a-dir\/x\.log: /,
-      );
+    assert.equal(added.code, 0);
+    assert.deepEqual(records(added.host.files.get(file)).map((r) => [r.level, r.msg, r.step]), [
+      ["debug", "adding", 1],
+      ["info", "ADD ok", undefined],
+    ]);
+    assert.match(
+      added.stderr,
+      /^logged ADD: debug: adding \{"step":1\}\nlogged ADD: info: ADD ok/,
+    );
+  });
+  await t.step("definePlugin() shows debug lines on stderr with DENO_CNI_LOG_LEVEL", async () => {
+    const added = await invoke(plugin, { env: { ...env, DENO_CNI_LOG_LEVEL: "debug" }, config });
+    assert.equal(added.code, 0);
+    assert.ok(added.stderr.startsWith('logged ADD: debug: adding {"step":1}\n'), added.stderr);
+  });
+  await t.step("definePlugin() succeeds when the log file cannot be written", async () => {
+    const host = fakeHost({
+      env: { ...DEFAULT_TEST_ENV, ...env, CNI_COMMAND: "ADD", DENO_CNI_LOG_FILE: "/l/x.log" },
+      stdin: JSON.stringify(config),
     });
-    await t.step("definePlugin() warns about a bad DENO_CNI_LOG_LEVEL and carries on", async () => {
-      const added = await invoke(plugin, { env: { ...env, DENO_CNI_LOG_LEVEL: "loud" }, config });
-      assert.equal(added.code, 0);
-      assert.equal(
-        added.stderr,
-        'logged ADD: warn: ignored: DENO_CNI_LOG_LEVEL="loud" is not a log level\n',
-      );
-    });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+    host.appendFile = () => Promise.reject(new Error("a path through a symlink is refused: /l"));
+    assert.equal(await dispatch(plugin, host), 0);
+    assert.deepEqual(JSON.parse(host.stdout).ips, [{ address: "10.1.0.5/24" }]);
+    assert.equal(
+      host.stderr,
+      "logged ADD: warn: cannot write the log file /l/x.log: " +
+        "a path through a symlink is refused: /l\n",
+    );
+  });
+  await t.step("definePlugin() warns about a bad DENO_CNI_LOG_LEVEL and carries on", async () => {
+    const added = await invoke(plugin, { env: { ...env, DENO_CNI_LOG_LEVEL: "loud" }, config });
+    assert.equal(added.code, 0);
+    assert.equal(
+      added.stderr,
+      'logged ADD: warn: ignored: DENO_CNI_LOG_LEVEL="loud" is not a log level\n',
+    );
+  });
 });
 
 Deno.test("definePlugin() keeps console output off stdout", async (t) => {

@@ -36,7 +36,7 @@ const ROUTE = {
 };
 const DNS = { options: ["o"], search: ["s"], domain: "d", nameservers: ["10.0.0.53"] };
 
-Deno.test("formatResult() prints Go's exact text (R4, R5)", async (t) => {
+Deno.test("formatResult() prints Go's exact text", async (t) => {
   const rows: [string, AnyResult, string][] = [
     [
       "orders a 0.2.0 result as Go's struct does",
@@ -186,7 +186,7 @@ Deno.test("formatResult() prints Go's exact text (R4, R5)", async (t) => {
       ),
     ],
     [
-      "prints the reference's 1.0.0 pass-through result (§11 #22)",
+      "prints the reference's 1.0.0 pass-through result",
       {
         cniVersion: "1.0.0",
         interfaces: [{ name: "eth0", sandbox: "/var/run/netns/x" }],
@@ -217,7 +217,7 @@ Deno.test("formatResult() prints Go's exact text (R4, R5)", async (t) => {
       lines("{", '    "cniVersion": "0.3.0",', '    "dns": {}', "}"),
     ],
     [
-      "prints an empty 1.0.0 result without dns (R3)",
+      "prints an empty 1.0.0 result without dns",
       { cniVersion: "1.0.0", dns: {} },
       lines("{", '    "cniVersion": "1.0.0"', "}"),
     ],
@@ -229,7 +229,7 @@ Deno.test("formatResult() prints Go's exact text (R4, R5)", async (t) => {
   }
 });
 
-Deno.test("formatResult() leaves out what Go leaves out (R1, R2)", async (t) => {
+Deno.test("formatResult() leaves out what Go leaves out", async (t) => {
   const rows: [string, AnyResult, unknown][] = [
     [
       "drops empty lists, strings and zero numbers but keeps table and scope 0",
@@ -308,7 +308,7 @@ Deno.test("formatResult() leaves out what Go leaves out (R1, R2)", async (t) => 
   }
 });
 
-Deno.test("resultToWire() uses each family's key order at every depth (R4)", async (t) => {
+Deno.test("resultToWire() uses each family's key order at every depth", async (t) => {
   const inputs: Record<string, unknown> = {
     "020": {
       cniVersion: "",
@@ -365,7 +365,7 @@ Deno.test("resultToWire() uses each family's key order at every depth (R4)", asy
   }
 });
 
-Deno.test("formatResult() escapes like Go (R5)", async (t) => {
+Deno.test("formatResult() escapes like Go", async (t) => {
   await t.step("formatResult() escapes <, > and &", () => {
     const text = formatResult({ cniVersion: "1.0.0", interfaces: [{ name: "a<b>&c" }] });
     assert.ok(text.includes('"name": "a\\u003cb\\u003e\\u0026c"'), text);
@@ -417,17 +417,17 @@ Deno.test("formatError()", async (t) => {
       ),
     ],
     [
-      "leaves out empty details (X1)",
+      "leaves out empty details",
       { code: 7, msg: "missing network name", details: "" },
       lines("{", '    "code": 7,', '    "msg": "missing network name"', "}"),
     ],
     [
-      "keeps code 0 and an empty msg (X1)",
+      "keeps code 0 and an empty msg",
       { code: 0, msg: "" },
       lines("{", '    "code": 0,', '    "msg": ""', "}"),
     ],
     [
-      "escapes like Go (R5)",
+      "escapes like Go",
       { code: 999, msg: "a<b", details: "x&y>\u2028" },
       lines(
         "{",
@@ -438,7 +438,7 @@ Deno.test("formatError()", async (t) => {
       ),
     ],
     [
-      "escapes quotes in details (§11 #19)",
+      "escapes quotes in details",
       { code: 1, msg: "incompatible CNI versions", details: 'config is "9.9.9"' },
       lines(
         "{",
@@ -457,7 +457,7 @@ Deno.test("formatError()", async (t) => {
 });
 
 Deno.test("formatVersionInfo()", async (t) => {
-  await t.step("formatVersionInfo() prints compact JSON and a newline (C7)", () => {
+  await t.step("formatVersionInfo() prints compact JSON and a newline", () => {
     assert.equal(
       formatVersionInfo({ cniVersion: "1.1.0", supportedVersions: [...ALL_VERSIONS] }),
       '{"cniVersion":"1.1.0","supportedVersions":' +

@@ -31,7 +31,7 @@ Deno.test("decodeResult()", async (t) => {
   }
 });
 
-Deno.test("decodeResult() requires the result's version in the decoder's family (C9)", async (t) => {
+Deno.test("decodeResult() requires the result's version in the decoder's family", async (t) => {
   // Go's %v of each family's supportedVersions, as its NewResult error prints them.
   const supported: Record<string, string> = {
     "0.1.0": "[ 0.1.0 0.2.0]",

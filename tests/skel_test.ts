@@ -1,12 +1,14 @@
 /**
- * The dispatcher in-process, with a fake PluginIo: environment from a map, stdin bytes (or a read
- * failure), stdout and stderr captured. The rows follow the reference's order of processing (E7)
- * and its edge cases (cni-reference.md §1, §2, §5, §11) with a test plugin whose handlers record
- * their calls. Expected outcomes are in tests/testdata/skel/dispatch.json, keyed by row name.
+ * The dispatcher in-process, on a fake host: environment from a map (values may be bytes that
+ * are not UTF-8), stdin bytes (or a read failure), stdout and stderr recorded. The rows follow
+ * the order in which the Go reference's skel checks an invocation (spec "Section 2: Execution
+ * Protocol") with a test plugin whose handlers record their calls. Expected outcomes are in
+ * tests/testdata/skel/dispatch.json, keyed by row name.
  */
 import assert from "node:assert/strict";
 import { CniError } from "../lib/errors.ts";
 import { checkVersions, dispatch, type Invocation, type PluginHandlers } from "../lib/skel.ts";
+import { fakeHost, type FakeStream } from "../lib/testing.ts";
 import type { AnyResult } from "../lib/types.ts";
 import { ALL_VERSIONS } from "../lib/version.ts";
 
@@ -19,12 +21,25 @@ interface Outcome {
   calls: Invocation[];
 }
 
-/** Runs the dispatcher with a fake PluginIo. `stdin` as an Error makes the read fail with it. */
+/** How a run's streams behave. */
+interface Streams {
+  stdout?: FakeStream;
+  stderr?: FakeStream;
+}
+
+/**
+ * Runs the dispatcher on a fake host. `stdin` as an Error makes the read fail with it; an
+ * environment value of undefined leaves the variable unset.
+ */
 async function run(
   plugin: PluginHandlers,
-  env: Record<string, string | undefined>,
+  env: Record<string, string | Uint8Array | undefined>,
   stdin: string | Uint8Array | Error,
+  streams: Streams = {},
 ): Promise<Outcome> {
+  const set: Record<string, string | Uint8Array> = {};
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) set[name] = value;
+  const host = fakeHost({ env: set, ...(stdin instanceof Error ? {} : { stdin }), ...streams });
   const outcome: Outcome = {
     code: -1,
     stdout: "",
@@ -33,22 +48,19 @@ async function run(
     stdinReads: 0,
     calls: [],
   };
-  const recording = withRecorder(plugin, outcome.calls);
-  outcome.code = await dispatch(recording, {
-    getenv: (name) => env[name],
-    readStdin: () => {
-      outcome.stdinReads++;
-      if (stdin instanceof Error) return Promise.reject(stdin);
-      return Promise.resolve(typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin);
-    },
-    writeStdout: (text) => {
-      outcome.stdout += text;
-      outcome.stdoutWrites++;
-    },
-    writeStderr: (text) => {
-      outcome.stderr += text;
-    },
-  });
+  const readStdin = host.readStdin;
+  host.readStdin = () => {
+    outcome.stdinReads++;
+    return stdin instanceof Error ? Promise.reject(stdin) : readStdin();
+  };
+  const writeStdout = host.writeStdout;
+  host.writeStdout = (text) => {
+    outcome.stdoutWrites++;
+    return writeStdout(text);
+  };
+  outcome.code = await dispatch(withRecorder(plugin, outcome.calls), host);
+  outcome.stdout = host.stdout;
+  outcome.stderr = host.stderr;
   return outcome;
 }
 
@@ -66,7 +78,7 @@ function withRecorder(plugin: PluginHandlers, calls: Invocation[]): PluginHandle
   return wrapped;
 }
 
-/** What the test plugin's ADD returns: a 1.1.0 result, which the dispatcher converts (V6). */
+/** What the test plugin's ADD returns: a 1.1.0 result, which the dispatcher converts. */
 const ADD_RESULT: AnyResult = {
   cniVersion: "1.1.0",
   interfaces: [{ name: "eth0", sandbox: "/var/run/netns/x", mtu: 1500 }],
@@ -86,11 +98,11 @@ const PLUGINS: Record<string, PluginHandlers> = {
     gc: () => {},
     status: () => {},
   },
-  /** No handler at all (C6). */
+  /** No handler at all. */
   bare: { about: ABOUT, versions: ALL_VERSIONS },
-  /** No about text (E5). */
+  /** No about text. */
   quiet: { about: "", versions: ALL_VERSIONS, add: () => structuredClone(ADD_RESULT) },
-  /** Every handler throws a plain Error (X3). */
+  /** Every handler throws a plain Error. */
   failing: {
     about: ABOUT,
     versions: ALL_VERSIONS,
@@ -108,7 +120,7 @@ const PLUGINS: Record<string, PluginHandlers> = {
       throw new Error("handler failed");
     },
   },
-  /** ADD throws a CniError wrapped as the cause of another error (X3). */
+  /** ADD throws a CniError wrapped as the cause of another error. */
   typed: {
     about: ABOUT,
     versions: ALL_VERSIONS,
@@ -117,19 +129,19 @@ const PLUGINS: Record<string, PluginHandlers> = {
     },
     del: () => Promise.reject(new CniError(3, "container gone")),
   },
-  /** ADD returns a result without IPs (V3 then fails below 0.3.0). */
+  /** ADD returns a result without IPs, which no 0.1.0 or 0.2.0 result can hold. */
   empty: { about: ABOUT, versions: ALL_VERSIONS, add: () => ({ cniVersion: "1.1.0" }) },
   /** ADD returns a result of a version nothing converts from. */
   alien: { about: ABOUT, versions: ALL_VERSIONS, add: () => ({ cniVersion: "0.5.0" }) },
   /** Speaks only the legacy versions. */
   legacy: { about: ABOUT, versions: ["0.1.0", "0.2.0"], check: () => {} },
-  /** Declares its versions newest first: CHECK's walk takes the first at least as new (C5). */
+  /** Declares its versions newest first: CHECK's walk takes the first at least as new. */
   unordered: { about: ABOUT, versions: ["1.0.0", "0.4.0"], check: () => {}, gc: () => {} },
   /** Declares a version that does not parse. */
   broken: { about: ABOUT, versions: ["x", "1.1.0"], check: () => {} },
 };
 
-/** The reference's BASE environment (§11), without the netns override nobody reads here. */
+/** A complete environment for ADD. */
 const BASE: Record<string, string> = {
   CNI_COMMAND: "ADD",
   CNI_CONTAINERID: "c1",
@@ -138,7 +150,7 @@ const BASE: Record<string, string> = {
   CNI_PATH: "/opt/cni/bin",
 };
 
-function base(changes: Record<string, string | undefined> = {}) {
+function base(changes: Record<string, string | Uint8Array | undefined> = {}) {
   return { ...BASE, ...changes };
 }
 
@@ -149,14 +161,14 @@ const v = (cniVersion: string) => conf({ cniVersion });
 interface Row {
   name: string;
   plugin?: keyof typeof PLUGINS;
-  env: Record<string, string | undefined>;
+  env: Record<string, string | Uint8Array | undefined>;
   stdin: string | Uint8Array | Error;
 }
 
 const BANANA = new Error("banana");
 
 const ROWS: Row[] = [
-  // E5: CNI_COMMAND missing.
+  // CNI_COMMAND missing.
   { name: "prints the about text when CNI_COMMAND is unset", env: {}, stdin: v("1.0.0") },
   { name: "prints the about text when CNI_COMMAND is empty", env: { CNI_COMMAND: "" }, stdin: "" },
   {
@@ -170,7 +182,7 @@ const ROWS: Row[] = [
     env: {},
     stdin: "",
   },
-  // C7: VERSION.
+  // VERSION.
   { name: "answers VERSION ignoring stdin", env: { CNI_COMMAND: "VERSION" }, stdin: "garbage" },
   {
     name: "answers VERSION without reading stdin",
@@ -188,7 +200,7 @@ const ROWS: Row[] = [
     env: { CNI_COMMAND: "VERSION" },
     stdin: "",
   },
-  // E2, E3: missing variables, before stdin is read (E7).
+  // Missing variables, reported before stdin is read.
   { name: "reports ADD's missing variables", env: { CNI_COMMAND: "ADD" }, stdin: BANANA },
   { name: "reports CHECK's missing variables", env: { CNI_COMMAND: "CHECK" }, stdin: BANANA },
   { name: "reports DEL's missing variables", env: { CNI_COMMAND: "DEL" }, stdin: BANANA },
@@ -199,7 +211,7 @@ const ROWS: Row[] = [
     env: base({ CNI_NETNS: "", CNI_PATH: "" }),
     stdin: v("1.0.0"),
   },
-  // E4: validation, which beats missing variables.
+  // Validation, which beats missing variables.
   {
     name: "rejects a bad container ID before a missing CNI_IFNAME",
     env: base({ CNI_CONTAINERID: "-bad", CNI_IFNAME: undefined }),
@@ -226,7 +238,7 @@ const ROWS: Row[] = [
     env: base({ CNI_COMMAND: "CHECK", CNI_IFNAME: "a/b" }),
     stdin: BANANA,
   },
-  // E7: stdin, then the config check (C2), then the versions.
+  // stdin, then the configuration check, then the versions.
   { name: "reports a stdin read failure as code 5", env: base(), stdin: BANANA },
   { name: "rejects empty stdin", env: base(), stdin: "" },
   { name: "rejects a byte order mark like Go", env: base(), stdin: "\ufeff" + v("1.0.0") },
@@ -247,7 +259,7 @@ const ROWS: Row[] = [
     env: base(),
     stdin: JSON.stringify({ cniVersion: 1, name: "n" }),
   },
-  // E6: unknown verbs, after the config check.
+  // Unknown verbs, after the configuration check.
   {
     name: "rejects an unknown verb after a good config",
     env: { CNI_COMMAND: "FOO" },
@@ -270,7 +282,7 @@ const ROWS: Row[] = [
     env: { CNI_COMMAND: "FOO" },
     stdin: JSON.stringify({ name: "n", cniVersion: 1 }),
   },
-  // C4: ADD and DEL need an exact version.
+  // ADD and DEL need an exact version.
   { name: "rejects ADD with an unknown version", env: base(), stdin: v("9.9.9") },
   { name: "rejects ADD with a two-part version", env: base(), stdin: v("1.0") },
   {
@@ -284,7 +296,7 @@ const ROWS: Row[] = [
     env: base(),
     stdin: v("0.3.0"),
   },
-  // C5: CHECK, GC and STATUS.
+  // CHECK, GC and STATUS.
   { name: "refuses CHECK below 0.4.0", env: base({ CNI_COMMAND: "CHECK" }), stdin: v("0.3.1") },
   {
     name: "refuses CHECK without cniVersion",
@@ -372,7 +384,7 @@ const ROWS: Row[] = [
     env: base({ CNI_ARGS: "a=b=c;;" }),
     stdin: v("1.0.0"),
   },
-  // C6: no handler.
+  // No handler.
   {
     name: "succeeds silently for ADD without a handler",
     plugin: "bare",
@@ -391,7 +403,7 @@ const ROWS: Row[] = [
     env: base({ CNI_COMMAND: "CHECK" }),
     stdin: v("0.3.0"),
   },
-  // X3: handler errors.
+  // Handler errors.
   {
     name: "prints a plain ADD error as code 999",
     plugin: "failing",
@@ -429,7 +441,7 @@ const ROWS: Row[] = [
     env: base({ CNI_COMMAND: "DEL" }),
     stdin: v("1.0.0"),
   },
-  // V6: ADD's result in the config's version.
+  // ADD's result in the configuration's version.
   { name: "prints ADD's result as 0.1.0 without cniVersion", env: base(), stdin: conf() },
   {
     name: "fails ADD when the result cannot be converted",
@@ -461,7 +473,7 @@ const expected: Record<string, {
   await Deno.readTextFile(new URL("./testdata/skel/dispatch.json", import.meta.url)),
 );
 
-Deno.test("dispatch() follows the reference's protocol (E1-E7, C2-C7, X1-X3, V6)", async (t) => {
+Deno.test("dispatch() follows the protocol step by step", async (t) => {
   for (const row of ROWS) {
     await t.step(`dispatch() ${row.name}`, async () => {
       const want = expected[row.name];
@@ -491,7 +503,7 @@ Deno.test("dispatch() follows the reference's protocol (E1-E7, C2-C7, X1-X3, V6)
   }
 });
 
-Deno.test("dispatch() prints ADD's result in every config version (V6)", async (t) => {
+Deno.test("dispatch() prints ADD's result in every config version", async (t) => {
   const results = JSON.parse(
     await Deno.readTextFile(new URL("./testdata/skel/add_results.json", import.meta.url)),
   ) as Record<string, unknown>;
@@ -500,7 +512,7 @@ Deno.test("dispatch() prints ADD's result in every config version (V6)", async (
       const got = await run(PLUGINS.full!, base(), v(version));
       assert.equal(got.code, 0, got.stdout);
       assert.deepEqual(JSON.parse(got.stdout), results[version]);
-      assert.ok(!got.stdout.endsWith("\n"), "no trailing newline (R5)");
+      assert.ok(!got.stdout.endsWith("\n"), "no trailing newline");
     });
   }
 });
@@ -556,7 +568,7 @@ Deno.test("dispatch() hands the handler the invocation", async (t) => {
       details: "n\ufffd",
     });
   });
-  await t.step("dispatch() escapes <, > and & in error objects (R5)", async () => {
+  await t.step("dispatch() escapes <, > and & in error objects", async () => {
     const got = await run(PLUGINS.full!, base({ CNI_CONTAINERID: "<a&b>" }), v("1.0.0"));
     assert.equal(
       got.stdout,
@@ -566,7 +578,7 @@ Deno.test("dispatch() hands the handler the invocation", async (t) => {
   });
 });
 
-Deno.test("checkVersions() (C4, C5)", async (t) => {
+Deno.test("checkVersions()", async (t) => {
   const ok: [string, "ADD" | "DEL" | "CHECK" | "GC" | "STATUS", string, readonly string[]][] = [
     ["accepts ADD with a listed version", "ADD", "0.3.1", ALL_VERSIONS],
     ["accepts DEL with a listed version", "DEL", "0.1.0", ALL_VERSIONS],
@@ -601,5 +613,206 @@ Deno.test("checkVersions() (C4, C5)", async (t) => {
       assert.equal(error.details, 'config is "a\\x01b", plugin supports ["0.1.0"]');
       return true;
     });
+  });
+});
+
+/** A plugin whose ADD registers undo actions that record into `log`, then does `then`. */
+function undoing(log: string[], then: "return" | "throw" | "empty", failingUndo = false) {
+  return {
+    about: ABOUT,
+    versions: ALL_VERSIONS,
+    add(invocation: Invocation): AnyResult {
+      invocation.onFailure(() => void log.push("undo first"));
+      invocation.onFailure(async () => {
+        await Promise.resolve();
+        log.push("undo second");
+        if (failingUndo) throw new Error("the veth is busy");
+      });
+      invocation.onFailure(() => void log.push("undo third"));
+      if (then === "throw") throw new CniError(11, "the pool is locked");
+      return then === "empty" ? { cniVersion: "1.1.0" } : structuredClone(ADD_RESULT);
+    },
+  } satisfies PluginHandlers;
+}
+
+const UNDONE = ["undo third", "undo second", "undo first"];
+
+Deno.test("dispatch() undoes a failed verb's steps", async (t) => {
+  await t.step("dispatch() runs no undo action when the verb succeeds", async () => {
+    const log: string[] = [];
+    const got = await run(undoing(log, "return"), base(), v("1.0.0"));
+    assert.equal(got.code, 0);
+    assert.deepEqual(log, []);
+  });
+  await t.step(
+    "dispatch() runs the undo actions newest first when the handler throws",
+    async () => {
+      const log: string[] = [];
+      const got = await run(undoing(log, "throw"), base(), v("1.0.0"));
+      assert.equal(got.code, 1);
+      assert.deepEqual(log, UNDONE);
+      assert.deepEqual(JSON.parse(got.stdout), { code: 11, msg: "the pool is locked" });
+      assert.equal(got.stderr, "");
+    },
+  );
+  await t.step("dispatch() undoes when the result cannot be converted", async () => {
+    const log: string[] = [];
+    const got = await run(undoing(log, "empty"), base(), v("0.2.0"));
+    assert.equal(got.code, 1);
+    assert.deepEqual(log, UNDONE);
+    assert.deepEqual(JSON.parse(got.stdout), {
+      code: 999,
+      msg: "cannot convert: no valid IP addresses",
+    });
+  });
+  for (const stdout of ["full", "closed"] as const) {
+    await t.step(`dispatch() undoes and exits 1 when stdout is ${stdout}`, async () => {
+      const log: string[] = [];
+      const got = await run(undoing(log, "return"), base(), v("1.0.0"), { stdout });
+      assert.equal(got.code, 1);
+      assert.deepEqual(log, UNDONE);
+      assert.equal(got.stdout, "");
+      const why = stdout === "full"
+        ? "No space left on device (os error 28)"
+        : "Broken pipe (os error 32)";
+      assert.equal(got.stderr, `cannot write the answer to stdout: ${why}\n`);
+    });
+    await t.step(`dispatch() exits 1 when an error object meets a ${stdout} stdout`, async () => {
+      const log: string[] = [];
+      const got = await run(undoing(log, "throw"), base(), v("1.0.0"), { stdout });
+      assert.equal(got.code, 1);
+      assert.deepEqual(log, UNDONE);
+      assert.equal(got.stdoutWrites, 1, "one attempt at the error object");
+      assert.match(got.stderr, /^cannot write the answer to stdout: [^\n]+\n$/);
+    });
+    await t.step(`dispatch() exits 1 when VERSION meets a ${stdout} stdout`, async () => {
+      const got = await run(PLUGINS.full!, { CNI_COMMAND: "VERSION" }, "", { stdout });
+      assert.equal(got.code, 1);
+      assert.match(got.stderr, /^cannot write the answer to stdout: [^\n]+\n$/);
+    });
+  }
+  await t.step(
+    "dispatch() reports a failing undo on stderr and keeps the first error",
+    async () => {
+      const log: string[] = [];
+      const got = await run(undoing(log, "throw", true), base(), v("1.0.0"));
+      assert.equal(got.code, 1);
+      assert.deepEqual(log, UNDONE, "the other actions still run");
+      assert.deepEqual(JSON.parse(got.stdout), { code: 11, msg: "the pool is locked" });
+      assert.equal(
+        got.stderr,
+        "undoing a step of the failed verb failed too: the veth is busy\n",
+      );
+    },
+  );
+  await t.step("dispatch() reports a failing undo after a lost answer, one line each", async () => {
+    const log: string[] = [];
+    const got = await run(undoing(log, "return", true), base(), v("1.0.0"), { stdout: "closed" });
+    assert.equal(got.code, 1);
+    assert.deepEqual(got.stderr.split("\n"), [
+      "undoing a step of the failed verb failed too: the veth is busy",
+      "cannot write the answer to stdout: Broken pipe (os error 32)",
+      "",
+    ]);
+    assert.doesNotMatch(got.stderr, /\bat .*:\d+:\d+/, "no stack trace");
+  });
+});
+
+Deno.test("dispatch() never fails a verb because stderr fails", async (t) => {
+  for (const stderr of ["full", "closed"] as const) {
+    await t.step(`dispatch() prints the about text to a ${stderr} stderr and exits 0`, async () => {
+      const got = await run(PLUGINS.full!, {}, "", { stderr });
+      assert.equal(got.code, 0);
+    });
+    await t.step(`dispatch() answers ADD with a ${stderr} stderr`, async () => {
+      const got = await run(PLUGINS.full!, base(), v("1.1.0"), { stderr });
+      assert.equal(got.code, 0);
+      assert.deepEqual(JSON.parse(got.stdout).ips, ADD_RESULT.ips);
+    });
+    await t.step(
+      `dispatch() keeps the error object when undo reports meet a ${stderr} stderr`,
+      async () => {
+        const got = await run(undoing([], "throw", true), base(), v("1.0.0"), { stderr });
+        assert.equal(got.code, 1);
+        assert.deepEqual(JSON.parse(got.stdout), { code: 11, msg: "the pool is locked" });
+      },
+    );
+    await t.step(`dispatch() exits 1 when stdout and stderr are both ${stderr}`, async () => {
+      const got = await run(undoing([], "return"), base(), v("1.0.0"), { stdout: stderr, stderr });
+      assert.equal(got.code, 1);
+      assert.equal(got.stdout + got.stderr, "");
+    });
+  }
+});
+
+Deno.test("dispatch() reads the environment as bytes, as Go does", async (t) => {
+  const ff = (text: string, ...raw: number[]) =>
+    Uint8Array.from([...new TextEncoder().encode(text), ...raw]);
+  await t.step("dispatch() accepts CNI_IFNAME eth\\xff, 4 bytes, as U+FFFD", async () => {
+    const got = await run(PLUGINS.full!, base({ CNI_IFNAME: ff("eth", 0xff) }), v("1.0.0"));
+    assert.equal(got.code, 0, got.stdout);
+    assert.equal(got.calls[0]!.ifName, "eth\ufffd");
+  });
+  await t.step(
+    "dispatch() accepts a 15-byte CNI_IFNAME with bytes that are not UTF-8",
+    async () => {
+      const name = ff("abcdefghijkl", 0xff, 0xfe, 0xc3);
+      assert.equal(name.length, 15);
+      const got = await run(PLUGINS.full!, base({ CNI_IFNAME: name }), v("1.0.0"));
+      assert.equal(got.code, 0, got.stdout);
+      assert.equal(got.calls[0]!.ifName, "abcdefghijkl\ufffd\ufffd\ufffd");
+    },
+  );
+  await t.step(
+    "dispatch() refuses a 16-byte CNI_IFNAME with bytes that are not UTF-8",
+    async () => {
+      const name = ff("abcdefghijklm", 0xff, 0xfe, 0xc3);
+      const got = await run(PLUGINS.full!, base({ CNI_IFNAME: name }), v("1.0.0"));
+      assert.equal(got.code, 1);
+      assert.deepEqual(JSON.parse(got.stdout), {
+        code: 4,
+        msg: "interface name is too long",
+        details: "interface name should be less than 16 characters",
+      });
+      assert.equal(got.calls.length, 0);
+    },
+  );
+  await t.step(
+    "dispatch() refuses CNI_COMMAND ADD\\xff as an unknown verb with U+FFFD",
+    async () => {
+      const got = await run(PLUGINS.full!, base({ CNI_COMMAND: ff("ADD", 0xff) }), v("1.0.0"));
+      assert.equal(got.code, 1);
+      assert.deepEqual(JSON.parse(got.stdout), { code: 4, msg: "unknown CNI_COMMAND: ADD\ufffd" });
+      assert.equal(got.stdinReads, 1, "stdin is read first");
+    },
+  );
+  await t.step("dispatch() checks the configuration before CNI_COMMAND ADD\\xff", async () => {
+    const got = await run(PLUGINS.full!, base({ CNI_COMMAND: ff("ADD", 0xff) }), "{}");
+    assert.deepEqual(JSON.parse(got.stdout), { code: 7, msg: "missing network name" });
+  });
+  await t.step("dispatch() reports a container ID that is not UTF-8 with U+FFFD", async () => {
+    const got = await run(PLUGINS.full!, base({ CNI_CONTAINERID: ff("c", 0xff) }), v("1.0.0"));
+    assert.deepEqual(JSON.parse(got.stdout), {
+      code: 4,
+      msg: "invalid characters in containerID",
+      details: "c\ufffd",
+    });
+  });
+});
+
+Deno.test("dispatch() gives the handler its host", async (t) => {
+  await t.step("dispatch() passes the host it was given", async () => {
+    const host = fakeHost({ env: BASE, stdin: v("1.0.0") });
+    let seen: unknown;
+    const code = await dispatch({
+      about: ABOUT,
+      versions: ALL_VERSIONS,
+      add(invocation) {
+        seen = invocation.host;
+        return structuredClone(ADD_RESULT);
+      },
+    }, host);
+    assert.equal(code, 0);
+    assert.equal(seen, host);
   });
 });

@@ -3,15 +3,17 @@
  * loop, fixtures and the skip reasons.
  */
 import assert from "node:assert/strict";
-import { ip, result } from "../lib/build.ts";
+import { ip, result } from "../lib/result_builders.ts";
 import type { Invocation, PluginHandlers } from "../lib/skel.ts";
 import {
   atVersion,
   DEFAULT_TEST_ENV,
+  fakeHost,
   forEachVersion,
   invoke,
   readFixture,
   skipReason,
+  withNetns,
 } from "../lib/testing.ts";
 import { versionHasCheck } from "../lib/version.ts";
 
@@ -106,12 +108,14 @@ Deno.test("invoke() runs a plugin in-process", async (t) => {
     const plugin: PluginHandlers = {
       ...recorder([]),
       add(invocation) {
-        seen.push(String(invocation.getenv?.("PATH")));
+        for (const name of ["PATH", "HOME"]) {
+          seen.push(String(invocation.host.getenvBytes(name)));
+        }
         return result();
       },
     };
     await invoke(plugin, { config: CONFIG });
-    assert.deepEqual(seen, ["undefined"]);
+    assert.deepEqual(seen, ["undefined", "undefined"]);
   });
 });
 
@@ -237,21 +241,258 @@ Deno.test("readFixture() reads JSON files", async (t) => {
 });
 
 Deno.test("skipReason() names what is missing", async (t) => {
-  await t.step("skipReason() is undefined when nothing is required", () => {
-    assert.equal(skipReason({}), undefined);
+  await t.step("skipReason() is undefined when nothing is required", async () => {
+    assert.equal(await skipReason({}), undefined);
   });
-  await t.step("skipReason() names missing files and programs", () => {
+  await t.step("skipReason() names missing files and programs", async () => {
     assert.equal(
-      skipReason({ programs: ["dcni-no-such-program"], files: ["/nonexistent/x"] }),
+      await skipReason({ programs: ["dcni-no-such-program"], files: ["/nonexistent/x"] }),
       "needs dcni-no-such-program, /nonexistent/x",
     );
   });
-  await t.step("skipReason() finds files and programs that exist", () => {
-    assert.equal(skipReason({ programs: ["sh"], files: [Deno.execPath()] }), undefined);
+  await t.step("skipReason() finds files and programs that exist", async () => {
+    assert.equal(await skipReason({ programs: ["sh"], files: [Deno.execPath()] }), undefined);
+  });
+  await t.step("skipReason() does not count a directory as a file", async () => {
+    assert.equal(await skipReason({ files: ["/usr"] }), "needs /usr");
   });
   await t.step("skipReason() agrees with `id -u` on root", async () => {
     const output = await new Deno.Command("id", { args: ["-u"] }).output();
     const root = new TextDecoder().decode(output.stdout).trim() === "0";
-    assert.equal(skipReason({ root: true }), root ? undefined : "needs root");
+    assert.equal(await skipReason({ root: true }), root ? undefined : "needs root");
   });
+});
+
+Deno.test("fakeHost() records what a plugin does", async (t) => {
+  await t.step("fakeHost() gives environment bytes as they were set", () => {
+    const host = fakeHost({ env: { A: "é", B: new Uint8Array([0xff, 0x41]) } });
+    assert.deepEqual(host.getenvBytes("A"), new TextEncoder().encode("é"));
+    assert.deepEqual(host.getenvBytes("B"), new Uint8Array([0xff, 0x41]));
+    assert.equal(host.getenvBytes("C"), undefined);
+  });
+  await t.step("fakeHost() gives stdin as bytes, empty by default", async () => {
+    assert.deepEqual(await fakeHost({ stdin: "{}" }).readStdin(), new TextEncoder().encode("{}"));
+    assert.deepEqual(
+      await fakeHost({ stdin: new Uint8Array([1]) }).readStdin(),
+      new Uint8Array([1]),
+    );
+    assert.deepEqual(await fakeHost().readStdin(), new Uint8Array());
+  });
+  await t.step("fakeHost() finds a program by path, or by name in any directory", async () => {
+    const host = fakeHost({ programs: { "/opt/cni/bin/x": () => "by path", ip: () => "by name" } });
+    assert.equal(await host.isFile("/opt/cni/bin/x"), true);
+    assert.equal(await host.isFile("/other/x"), false);
+    assert.equal(await host.isFile("/sbin/ip"), true);
+    assert.equal(await host.isFile("/usr/local/bin/ip"), true);
+    assert.equal(await host.isFile("ip"), true);
+    assert.equal((await host.run("/opt/cni/bin/x", [], { timeoutMs: 1 })).stdout, "by path");
+    assert.equal((await host.run("/bin/ip", [], { timeoutMs: 1 })).stdout, "by name");
+  });
+  await t.step("fakeHost() fails to start a program it does not have", async () => {
+    const host = fakeHost({ programs: { ip: () => "" } });
+    await assert.rejects(host.run("/usr/sbin/tc", ["qdisc"], { timeoutMs: 1 }), {
+      message: "Failed to spawn '/usr/sbin/tc': No such file or directory (os error 2)",
+    });
+    assert.deepEqual(host.runs, []);
+  });
+  await t.step(
+    "fakeHost() lets a program throw as a start failure, after recording it",
+    async () => {
+      const host = fakeHost({
+        programs: {
+          busy: () => {
+            throw new Error("Text file busy (os error 26)");
+          },
+        },
+      });
+      await assert.rejects(host.run("/a/busy", [], { timeoutMs: 1 }), {
+        message: /Text file busy/,
+      });
+      assert.equal(host.runs.length, 1);
+    },
+  );
+  await t.step("fakeHost() records argv, stdin and the environment on top or alone", async () => {
+    const host = fakeHost({
+      env: { PATH: "/bin", CNI_COMMAND: "ADD" },
+      programs: { p: (call) => ({ code: 3, stdout: call.stdin.toUpperCase(), stderr: "e" }) },
+    });
+    const first = await host.run("/x/p", ["-a", "b c"], {
+      env: { CNI_COMMAND: "DEL" },
+      stdin: "in",
+      timeoutMs: 1,
+    });
+    await host.run("/x/p", [], {
+      env: { LC_ALL: "C" },
+      clearEnv: true,
+      stdin: new TextEncoder().encode("bytes"),
+      timeoutMs: 1,
+    });
+    assert.deepEqual(first, { code: 3, stdout: "IN", stderr: "e" });
+    assert.deepEqual(host.runs, [
+      {
+        program: "/x/p",
+        args: ["-a", "b c"],
+        stdin: "in",
+        env: { PATH: "/bin", CNI_COMMAND: "DEL" },
+      },
+      { program: "/x/p", args: [], stdin: "bytes", env: { LC_ALL: "C" } },
+    ]);
+  });
+  await t.step(
+    "fakeHost() fills a partial outcome with exit status 0 and empty output",
+    async () => {
+      const host = fakeHost({ programs: { p: () => ({ stderr: "warning" }) } });
+      assert.deepEqual(await host.run("/p", [], { timeoutMs: 1 }), {
+        code: 0,
+        stdout: "",
+        stderr: "warning",
+      });
+    },
+  );
+  await t.step(
+    "fakeHost() records stdout, stderr, appended files and the exit status",
+    async () => {
+      const host = fakeHost();
+      await host.writeStdout("a");
+      await host.writeStdout("b");
+      await host.writeStderr("e");
+      await host.appendFile("/var/log/x.log", "1\n");
+      await host.appendFile("/var/log/x.log", "2\n");
+      assert.equal(host.exitCode, undefined);
+      host.exit(3);
+      assert.deepEqual(
+        [host.stdout, host.stderr, [...host.files], host.exitCode],
+        ["ab", "e", [["/var/log/x.log", "1\n2\n"]], 3],
+      );
+    },
+  );
+  const streams = [
+    ["full", "No space left on device (os error 28)"],
+    ["closed", "Broken pipe (os error 32)"],
+  ] as const;
+  for (const [mode, message] of streams) {
+    await t.step(`fakeHost() fails writes to a ${mode} stdout or stderr`, async () => {
+      const out = fakeHost({ stdout: mode });
+      await assert.rejects(out.writeStdout("x"), { message });
+      await out.writeStderr("fine");
+      const err = fakeHost({ stderr: mode });
+      await assert.rejects(err.writeStderr("x"), { message });
+      await err.writeStdout("fine");
+      assert.deepEqual([out.stdout, out.stderr, err.stdout, err.stderr], ["", "fine", "fine", ""]);
+    });
+  }
+  await t.step("fakeHost() sleeps without waiting", async () => {
+    const started = performance.now();
+    await fakeHost().sleep(60_000);
+    assert.ok(performance.now() - started < 1000);
+  });
+});
+
+Deno.test("invoke() runs fake programs and failing streams", async (t) => {
+  const delegating: PluginHandlers = {
+    about: "",
+    versions: ["1.0.0"],
+    async add(invocation) {
+      const output = await invocation.host.run("/opt/cni/bin/fixed", [], {
+        env: { CNI_COMMAND: "ADD" },
+        stdin: invocation.stdin,
+        timeoutMs: 1000,
+      });
+      return JSON.parse(output.stdout);
+    },
+  };
+  await t.step("invoke() gives the plugin its programs and reports the runs", async () => {
+    const added = await invoke(delegating, {
+      config: CONFIG,
+      programs: { fixed: () => '{"cniVersion":"1.0.0","ips":[{"address":"10.1.0.7/24"}]}' },
+    });
+    assert.equal(added.code, 0, added.stdout);
+    assert.deepEqual(added.result?.ips, [{ address: "10.1.0.7/24" }]);
+    assert.deepEqual(added.runs.map((r) => [r.program, r.stdin]), [
+      ["/opt/cni/bin/fixed", JSON.stringify(CONFIG)],
+    ]);
+    assert.equal(added.runs, added.host.runs);
+  });
+  await t.step("invoke() passes the environment as bytes", async () => {
+    const seen: Invocation[] = [];
+    const added = await invoke(recorder(seen), {
+      env: { CNI_IFNAME: new Uint8Array([0x65, 0xff]) },
+      config: CONFIG,
+    });
+    assert.equal(added.code, 0);
+    assert.equal(seen[0]?.ifName, "e\ufffd");
+  });
+  await t.step("invoke() reports a lost answer with exit status 1 and no stdout", async () => {
+    const added = await invoke(recorder([]), { config: CONFIG, stdout: "closed" });
+    assert.deepEqual(
+      [added.code, added.stdout, added.json, added.error],
+      [1, "", undefined, undefined],
+    );
+    assert.equal(added.stderr, "cannot write the answer to stdout: Broken pipe (os error 32)\n");
+  });
+  await t.step("invoke() loses console output to a failing stderr without failing", async () => {
+    const chatty: PluginHandlers = {
+      ...recorder([]),
+      add() {
+        console.log("lost");
+        return result({ ips: [ip("10.1.0.5/24")] });
+      },
+    };
+    const added = await invoke(chatty, { config: CONFIG, stderr: "full" });
+    assert.deepEqual([added.code, added.stderr], [0, ""]);
+  });
+});
+
+Deno.test("atVersion() refuses what it cannot send", async (t) => {
+  await t.step("atVersion() cannot send a result without IPs as 0.2.0", () => {
+    assert.throws(
+      () =>
+        atVersion({ cniVersion: "1.0.0", name: "n", prevResult: { cniVersion: "1.0.0" } }, "0.2.0"),
+      { message: "cannot convert: no valid IP addresses" },
+    );
+  });
+  await t.step("atVersion() refuses a prevResult that does not decode", () => {
+    assert.throws(
+      () =>
+        atVersion(
+          { cniVersion: "1.0.0", name: "n", prevResult: { ips: [{ address: "10.1.0.5" }] } },
+          "1.1.0",
+        ),
+      { message: "invalid CIDR address: 10.1.0.5" },
+    );
+  });
+});
+
+const netnsSkip = await skipReason({ root: true, programs: ["ip"] });
+if (netnsSkip !== undefined) console.log(`withNetns() tests ignored: ${netnsSkip}`);
+
+Deno.test({
+  name: "withNetns() makes a namespace and always deletes it",
+  ignore: netnsSkip !== undefined,
+  async fn(t) {
+    const exists = (path: string) => Deno.lstat(path).then(() => true, () => false);
+    await t.step("withNetns() gives a namespace path and deletes it afterwards", async () => {
+      let seen = "";
+      const value = await withNetns(async (path) => {
+        seen = path;
+        assert.match(path, /^\/var\/run\/netns\/dcni-test-[0-9a-f]{10}$/);
+        assert.equal(await exists(path), true);
+        return 42;
+      });
+      assert.equal(value, 42);
+      assert.equal(await exists(seen), false);
+    });
+    await t.step("withNetns() deletes the namespace when fn throws", async () => {
+      let seen = "";
+      await assert.rejects(
+        withNetns((path) => {
+          seen = path;
+          return Promise.reject(new Error("inside"));
+        }),
+        { message: "inside" },
+      );
+      assert.notEqual(seen, "");
+      assert.equal(await exists(seen), false);
+    });
+  },
 });

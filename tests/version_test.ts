@@ -17,7 +17,7 @@ import {
   versionsStartingFrom,
 } from "../lib/version.ts";
 
-Deno.test("version constants match the reference presets (C7)", () => {
+Deno.test("version constants match the reference presets", () => {
   assert.deepEqual(
     [...ALL_VERSIONS],
     ["0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"],
@@ -130,7 +130,7 @@ Deno.test("versionAtLeast()", async (t) => {
   });
 });
 
-Deno.test("version predicates (S6 helpers)", async (t) => {
+Deno.test("version predicates", async (t) => {
   // The reference's testutils: HasCHECK >= 0.4.0, HasSTATUS >= 1.1.0, HasChaining >= 0.3.0,
   // HasIPVersion for 0.3.x and 0.4.0.
   const expected: Record<string, [boolean, boolean, boolean, boolean]> = {
