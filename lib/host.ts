@@ -56,7 +56,9 @@ export const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
 export interface Host {
   /**
    * An environment variable's bytes, exactly as the process got them (they need not be UTF-8);
-   * undefined when unset or not readable under the plugin's permissions.
+   * undefined when unset.
+   *
+   * @throws {CniError} code 999 when the plugin's permissions do not cover the variable
    */
   getenvBytes(name: string): Uint8Array | undefined;
   /** All of stdin. */
@@ -106,14 +108,18 @@ export interface DenoHostOptions {
 
 const encoder = new TextEncoder();
 
-/** Reads a variable's bytes; a value Deno refuses as not UTF-8 is recovered from its error. */
-function getenvBytes(name: string): Uint8Array | undefined {
+/**
+ * Reads a variable's bytes; a value Deno refuses as not UTF-8 is recovered from its error. A
+ * variable the permissions do not cover is a permission error, never "unset": a plugin that
+ * may not read CNI_COMMAND must not look like one run without it.
+ */
+function getenvBytes(name: string, plugin: string | undefined): Uint8Array | undefined {
   try {
     const value = Deno.env.get(name);
     return value === undefined ? undefined : encoder.encode(value);
   } catch (error) {
     if (error instanceof Deno.errors.InvalidData) return envBytesFromError(error.message);
-    return undefined;
+    return rethrow(error, plugin);
   }
 }
 
@@ -163,18 +169,35 @@ async function readAll(stream: ReadableStream<Uint8Array>, limit: number) {
   return { bytes: all, dropped };
 }
 
+/** What each Deno permission lets a plugin do, for {@link permissionError}. */
+const PERMISSION_ACTIONS: Readonly<Record<string, string>> = {
+  read: "read",
+  write: "write",
+  run: "run",
+  env: "read the environment variable",
+  net: "connect to",
+  sys: "read the system information",
+};
+
 /**
  * The error for a permission the plugin lacks: it names the flag and the `plugins.json` entry to
  * change, the operator's fix, rather than Deno's advice to rerun a command line.
  */
 export function permissionError(error: Deno.errors.NotCapable, plugin = "the plugin"): CniError {
   const match = /Requires (\w+) access to (.+?), run again/.exec(error.message);
-  const kind = match?.[1] ?? "the needed";
-  const what = match?.[2] ?? "this resource";
   const entry = plugin === "the plugin" ? "the plugin's entry" : `the entry of "${plugin}"`;
+  if (match === null) {
+    return new CniError(
+      ErrorCode.internal,
+      `missing permission: ${plugin} was refused: ${error.message}`,
+      `add the permission it needs to ${entry} in plugins.json and rebuild`,
+    );
+  }
+  const [, kind = "", what = ""] = match;
+  const action = PERMISSION_ACTIONS[kind] ?? `use (${kind})`;
   return new CniError(
     ErrorCode.internal,
-    `missing permission: ${plugin} may not ${kind} ${what}`,
+    `missing permission: ${plugin} may not ${action} ${what}`,
     `add it to the --allow-${kind} flag of ${entry} in plugins.json and rebuild`,
   );
 }
@@ -331,7 +354,7 @@ async function appendNoFollow(path: string, text: string): Promise<void> {
 export function denoHost(options: DenoHostOptions = {}): Host {
   const plugin = options.plugin;
   return {
-    getenvBytes,
+    getenvBytes: (name) => getenvBytes(name, plugin),
     readStdin,
     writeStdout: (text) => Promise.resolve().then(() => writeAll(Deno.stdout, text)),
     writeStderr: (text) => Promise.resolve().then(() => writeAll(Deno.stderr, text)),

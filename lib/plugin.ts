@@ -254,9 +254,14 @@ function wrap<C extends object, R>(
   return async (invocation) => {
     const started = performance.now();
     const { host } = invocation;
+    // The plugin's own settings are optional: one its permissions do not cover reads as unset.
     const getenv = (name: string) => {
-      const value = envText((n) => host.getenvBytes(n), name);
-      return value === "" ? undefined : value;
+      try {
+        const value = envText((n) => host.getenvBytes(n), name);
+        return value === "" ? undefined : value;
+      } catch {
+        return undefined;
+      }
     };
     const raw = isJsonObject(invocation.document) ? invocation.document : {};
     const context = {

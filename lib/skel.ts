@@ -192,16 +192,16 @@ async function runVerb(
  * @returns the exit status: 0 on success, 1 after an error object or a lost answer
  */
 export async function dispatch(plugin: PluginHandlers, host: Host): Promise<number> {
-  const command = envText((name) => host.getenvBytes(name), "CNI_COMMAND");
-  if (command === "" && plugin.about !== "") {
-    await tryWriteStderr(
-      host,
-      `${plugin.about}\nCNI protocol versions supported: ${plugin.versions.join(", ")}\n`,
-    );
-    return 0;
-  }
   const undoActions: UndoAction[] = [];
   try {
+    const command = envText((name) => host.getenvBytes(name), "CNI_COMMAND");
+    if (command === "" && plugin.about !== "") {
+      await tryWriteStderr(
+        host,
+        `${plugin.about}\nCNI protocol versions supported: ${plugin.versions.join(", ")}\n`,
+      );
+      return 0;
+    }
     if (command === "") {
       throw new CniError(
         ErrorCode.invalidEnvironmentVariables,

@@ -220,7 +220,12 @@ export function fakeHost(options: FakeHostOptions = {}): FakeHost {
  * The CNI_* variables {@link invoke} sets unless told otherwise: a container ID, a namespace
  * path, `eth0` and `/opt/cni/bin`. CNI_COMMAND comes from the `command` option.
  */
-export const DEFAULT_TEST_ENV: Readonly<Record<string, string>> = {
+export const DEFAULT_TEST_ENV: Readonly<{
+  CNI_CONTAINERID: string;
+  CNI_NETNS: string;
+  CNI_IFNAME: string;
+  CNI_PATH: string;
+}> = {
   CNI_CONTAINERID: "ctr-test",
   CNI_NETNS: "/var/run/netns/ctr-test",
   CNI_IFNAME: "eth0",

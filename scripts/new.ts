@@ -3,7 +3,7 @@
  *
  *   plugins/<name>.ts                   the plugin, written with definePlugin
  *   tests/<name>_test.ts                its tests, in-process through lib/testing.ts
- *   tests/testdata/<name>/*.json        the tests' fixtures
+ *   tests/testdata/<name>/config.json   the tests' configuration
  *   netconf/<name>.conflist             a network that uses it, for libcni (`make demo` style)
  *
  * and adds the plugin to plugins.json with its permissions, so `make bin`, `make test` and
@@ -16,7 +16,9 @@
  */
 import { parseArgs } from "node:util";
 import { CNI_VARIABLES } from "../lib/env.ts";
+import { TIMEOUT_VARIABLE } from "../lib/host.ts";
 import { LOG_FILE_VARIABLE, LOG_LEVEL_VARIABLE } from "../lib/log.ts";
+import { SYSTEM_DIRS } from "../lib/netns.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const TEMPLATES = `${ROOT}/scripts/templates`;
@@ -56,29 +58,52 @@ const RESERVED = [
   "vrf",
 ];
 
-/** The variables every plugin may read: the protocol's and the logger's. */
-const ENV_PERMISSION = "--allow-env=" +
-  [...CNI_VARIABLES, LOG_LEVEL_VARIABLE, LOG_FILE_VARIABLE].join(",");
+/** The variables a plugin reads: the protocol's, and `extra` (the time limit, the logger's). */
+function envPermission(...extra: string[]): string {
+  return `--allow-env=${[...CNI_VARIABLES, ...extra].join(",")}`;
+}
+
+/**
+ * Every path the namespace toolkit may look for `programs` at (it takes the first that is a file
+ * of SYSTEM_DIRS): what it needs to read to find them, and, for the ones it runs, to run them.
+ */
+function systemPaths(...programs: string[]): string {
+  return programs.flatMap((program) => SYSTEM_DIRS.map((dir) => `${dir}/${program}`)).join(",");
+}
+
+/** The directory of log files, by convention; only a kind that logs to a file may write there. */
+const LOG_DIR = "/var/log/cni";
 
 /** What plugins.json gets for each kind: one line about it and its permissions. */
 const MANIFEST: Readonly<Record<Kind, { about: string; permissions: string[] }>> = {
   chained: {
     about: "Adds a route to the container and to the previous plugin's result.",
-    // nsenter runs `ip route` in the container's namespace.
-    permissions: [ENV_PERMISSION, "--allow-run=/usr/bin/nsenter", "--allow-write=/var/log/cni"],
+    // It runs `nsenter --net=<CNI_NETNS> -- <ip> route ...` and nothing else; it finds nsenter
+    // and ip by looking at their paths. See the plugin's comment on what allowing nsenter means.
+    permissions: [
+      envPermission(TIMEOUT_VARIABLE, LOG_LEVEL_VARIABLE),
+      `--allow-run=${systemPaths("nsenter")}`,
+      `--allow-read=${systemPaths("ip", "nsenter")}`,
+    ],
   },
   interface: {
     about: "A veth pair into the container; addresses from the delegated IPAM plugin.",
     // --allow-run and --allow-read without a list: the IPAM plugin is found in CNI_PATH at run
-    // time; `ip` and `nsenter` configure the links.
-    permissions: [ENV_PERMISSION, "--allow-run", "--allow-read", "--allow-write=/var/log/cni"],
+    // time, and a Deno permission cannot name "any file in CNI_PATH". Its log file is in LOG_DIR.
+    permissions: [
+      envPermission(TIMEOUT_VARIABLE, LOG_LEVEL_VARIABLE, LOG_FILE_VARIABLE),
+      "--allow-run",
+      "--allow-read",
+      `--allow-write=${LOG_DIR}`,
+    ],
   },
   ipam: {
     about: "Hands out IPv4 addresses from a range, one reservation file per address.",
+    // It runs no program; it reads and writes its reservations under /var/lib/cni only.
     permissions: [
-      ENV_PERMISSION,
+      envPermission(LOG_LEVEL_VARIABLE),
       "--allow-read=/var/lib/cni",
-      "--allow-write=/var/lib/cni,/var/log/cni",
+      "--allow-write=/var/lib/cni",
     ],
   },
 };
@@ -138,7 +163,8 @@ function nameProblem(name: string, manifest: Record<string, unknown>): string | 
       "starting with a letter, at most 30 characters";
   }
   if (RESERVED.includes(name)) {
-    return `"${name}" is the name of a reference plugin: pick another, so neither shadows the other`;
+    return `"${name}" is the name of a reference plugin: pick another, so neither shadows ` +
+      "the other";
   }
   if (Object.hasOwn(manifest, name)) return `plugins.json already has a plugin "${name}"`;
   return undefined;

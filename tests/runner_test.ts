@@ -153,3 +153,22 @@ Deno.test("runPlugin() in a plugin process", async (t) => {
     assert.equal(run.stderr, "");
   });
 });
+
+Deno.test("a plugin that may not read CNI_COMMAND says so, and does not pass for a success", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-config", "--quiet", "--allow-env=CNI_CONTAINERID", "examples/noop.ts"],
+    cwd: new URL("../", import.meta.url).pathname,
+    env: { CNI_COMMAND: "ADD" },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(output.code, 1);
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(output.stdout)), {
+    code: 999,
+    msg: 'missing permission: deno-noop may not read the environment variable "CNI_COMMAND"',
+    details:
+      'add it to the --allow-env flag of the entry of "deno-noop" in plugins.json and rebuild',
+  });
+});
