@@ -35,12 +35,15 @@ import type {
   Route,
 } from "./types.ts";
 
-/** What a missing address or route destination prints as (Go's nil IPNet). */
-export const NIL_CIDR = "<nil>";
-
-/** A CIDR member ("address", "ip", "dst"): canonical text, or `<nil>` when absent. */
-function decodeCidr(value: unknown): string {
-  if (value === undefined) return NIL_CIDR;
+/**
+ * A CIDR member ("address", "ip", "dst") in canonical text. An absent one is refused: Go would
+ * print it as `<nil>`, which no runtime can read back.
+ *
+ * @param where the entry, for the message ("ips[0]")
+ * @param member the member's name
+ */
+function decodeCidr(value: unknown, where: string, member: string): string {
+  if (value === undefined) throw new DecodeError(`${where} has no ${member}`);
   if (value !== null && typeof value !== "string") {
     throw typeMismatch(value, { struct: "", path: "" }, "string");
   }
@@ -118,9 +121,13 @@ const ROUTE_FIELDS = fieldNames(
   ["gw", "table", "scope"],
 );
 
-function decodeRouteAt(raw: JsonObject, paths: ReturnType<typeof routePaths>): Route {
+function decodeRouteAt(
+  raw: JsonObject,
+  paths: ReturnType<typeof routePaths>,
+  where: string,
+): Route {
   const f = readFields(raw, ROUTE_FIELDS);
-  const route: Route = { dst: decodeCidr(f.dst) };
+  const route: Route = { dst: decodeCidr(f.dst, where, "dst") };
   put(route, "gw", decodeIp(f.gw, paths.gw));
   put(route, "mtu", optionalInteger(f.mtu, paths.mtu));
   put(route, "advmss", optionalInteger(f.advmss, paths.advmss));
@@ -132,7 +139,7 @@ function decodeRouteAt(raw: JsonObject, paths: ReturnType<typeof routePaths>): R
 
 /** Decodes one route. */
 export function decodeRoute(raw: JsonObject): Route {
-  return decodeRouteAt(raw, routePaths());
+  return decodeRouteAt(raw, routePaths(), "the route");
 }
 
 function decodeRoutes(raw: JsonObject, at: FieldPath, where = ""): Route[] | undefined {
@@ -140,7 +147,9 @@ function decodeRoutes(raw: JsonObject, at: FieldPath, where = ""): Route[] | und
   if (items === undefined || items.length === 0) return undefined;
   const paths = routePaths();
   const routes: Route[] = [];
-  for (let i = 0; i < items.length; i++) routes.push(decodeRouteAt(items[i]!, paths));
+  for (let i = 0; i < items.length; i++) {
+    routes.push(decodeRouteAt(items[i]!, paths, `${where}routes[${i}]`));
+  }
   return routes;
 }
 
@@ -165,7 +174,7 @@ export function decodeDns(raw: unknown, at: FieldPath): Dns {
 
 function decodeIpConfig020(raw: JsonObject, key: string): IpConfig020 {
   const at = { struct: "ipConfig", path: "" };
-  const ip: IpConfig020 = { ip: decodeCidr(field(raw, "ip")) };
+  const ip: IpConfig020 = { ip: decodeCidr(field(raw, "ip"), key, "ip") };
   put(ip, "gateway", decodeIp(field(raw, "gateway", true), child(at, "gateway")));
   put(ip, "routes", decodeRoutes(raw, at, `${key}.`));
   return ip;
@@ -236,11 +245,15 @@ const IP040_FIELDS = fieldNames(
   ["interface", "gateway"],
 );
 
-function decodeIpConfig040(raw: JsonObject, paths: ReturnType<typeof ipPaths>): IpConfig040 {
+function decodeIpConfig040(
+  raw: JsonObject,
+  paths: ReturnType<typeof ipPaths>,
+  where: string,
+): IpConfig040 {
   const f = readFields(raw, IP040_FIELDS);
   const ip: IpConfig040 = {
     version: optionalString(f.version, paths.version) ?? "",
-    address: decodeCidr(f.address),
+    address: decodeCidr(f.address, where, "address"),
   };
   putPresent(ip, "interface", optionalInteger(f.interface, paths.interface));
   put(ip, "gateway", decodeIp(f.gateway, paths.gateway));
@@ -249,9 +262,13 @@ function decodeIpConfig040(raw: JsonObject, paths: ReturnType<typeof ipPaths>): 
 
 const IP100_FIELDS = fieldNames(["address", "gateway", "interface"], ["interface", "gateway"]);
 
-function decodeIpConfig100(raw: JsonObject, paths: ReturnType<typeof ipPaths>): IpConfig100 {
+function decodeIpConfig100(
+  raw: JsonObject,
+  paths: ReturnType<typeof ipPaths>,
+  where: string,
+): IpConfig100 {
   const f = readFields(raw, IP100_FIELDS);
-  const ip: IpConfig100 = { address: decodeCidr(f.address) };
+  const ip: IpConfig100 = { address: decodeCidr(f.address, where, "address") };
   put(ip, "gateway", decodeIp(f.gateway, paths.gateway));
   putPresent(ip, "interface", optionalInteger(f.interface, paths.interface));
   return ip;
@@ -276,7 +293,9 @@ function decodeResult040(raw: JsonObject): Result040 {
   if (ips !== undefined) {
     const paths = ipPaths();
     const decoded: IpConfig040[] = [];
-    for (let i = 0; i < ips.length; i++) decoded.push(decodeIpConfig040(ips[i]!, paths));
+    for (let i = 0; i < ips.length; i++) {
+      decoded.push(decodeIpConfig040(ips[i]!, paths, `ips[${i}]`));
+    }
     put(result, "ips", decoded);
   }
   put(result, "routes", decodeRoutes(raw, at));
@@ -302,7 +321,9 @@ function decodeResult100(raw: JsonObject): Result100 {
   if (ips !== undefined) {
     const paths = ipPaths();
     const decoded: IpConfig100[] = [];
-    for (let i = 0; i < ips.length; i++) decoded.push(decodeIpConfig100(ips[i]!, paths));
+    for (let i = 0; i < ips.length; i++) {
+      decoded.push(decodeIpConfig100(ips[i]!, paths, `ips[${i}]`));
+    }
     put(result, "ips", decoded);
   }
   put(result, "routes", decodeRoutes(raw, at));

@@ -24,6 +24,10 @@
  *   not decode as code 6 and the sample's own keys as code 7 naming the key, and says "could not
  *   parse prevResult:" once. Where the oracle fails with one of these, ours must fail with code 6
  *   or 7; its message is compared as wording, with the Go prefix said once.
+ * - A previous result with an IP without `address`, a route without `dst` or an ip4/ip6 without
+ *   `ip`: the Go types print the missing member as `<nil>`, which no runtime reads back; deno-cni
+ *   refuses it with code 6 naming the entry. Where the oracle's ADD got past the previous result
+ *   with such an entry (success, "got no container IPs"), ours must be that error.
  * - DEL: the Go sample parses its whole configuration and the previous result, deno-cni's DEL
  *   reads neither the previous result nor (tolerating them with a warning) its own keys. Where
  *   the oracle's DEL fails with one of those errors, ours must succeed, or fail with code 6 for a
@@ -564,6 +568,41 @@ interface Difference {
   readonly soft: string[];
 }
 
+/** The member of a key, matched as Go matches struct fields (case-insensitively). */
+function member(object: Record<string, unknown>, key: string): unknown {
+  let found: unknown;
+  for (const [k, value] of Object.entries(object)) {
+    if (k.toLowerCase() === key.toLowerCase() && value !== null) found = value;
+  }
+  return found;
+}
+
+/**
+ * True when the case's previous result has an IP, route or ip4/ip6 without its CIDR, among the
+ * members the configuration's version family reads (0.1.0/0.2.0: ip4 and ip6; later: ips and
+ * routes).
+ */
+function hasEntryWithoutCidr(stdin: string): boolean {
+  let config: unknown;
+  try {
+    config = JSON.parse(stdin);
+  } catch {
+    return false;
+  }
+  if (!isObject(config)) return false;
+  const previous = member(config, "prevResult");
+  if (!isObject(previous)) return false;
+  const lacks = (list: unknown, key: string) =>
+    Array.isArray(list) && list.some((item) => isObject(item) && member(item, key) === undefined);
+  const version = String(member(config, "cniVersion") ?? "");
+  if (["", "0.1.0", "0.2.0"].includes(version)) {
+    return ["ip4", "ip6"].map((key) => member(previous, key)).filter(isObject).some((entry) =>
+      member(entry, "ip") === undefined || lacks(member(entry, "routes"), "dst")
+    );
+  }
+  return lacks(member(previous, "ips"), "address") || lacks(member(previous, "routes"), "dst");
+}
+
 /** The Go sample's own parse errors, which deno-cni reports with the spec's codes. */
 const PREV_RESULT_PREFIX = "could not parse prevResult: could not parse prevResult: ";
 const PARSE_ERRORS = [
@@ -577,9 +616,19 @@ function isParseError(error: Record<string, unknown>): boolean {
   return error.code === 999 && PARSE_ERRORS.some((prefix) => msg.startsWith(prefix));
 }
 
-function compare(ours: Outcome, theirs: Outcome, verb: string): Difference {
+function compare(ours: Outcome, theirs: Outcome, verb: string, stdin: string): Difference {
   const hard: string[] = [];
   const soft: string[] = [];
+  const b0 = normalise(theirs.stdout, false);
+  const pastPrevResult = theirs.status === 0 ||
+    (isObject(b0) &&
+      ["got no container IPs", "must be called as chained plugin"].includes(String(b0.msg)));
+  if (verb === "ADD" && pastPrevResult && hasEntryWithoutCidr(stdin)) {
+    const refused = ours.status === 1 &&
+      /"code": 6,[^}]* has no (address|dst|ip)"/s.test(ours.stdout);
+    if (!refused) hard.push("an entry without its address, which ours must refuse with code 6");
+    return { hard, soft };
+  }
   const a = normalise(ours.stdout, true);
   const b = normalise(theirs.stdout, false);
   const aError = isObject(a) && "code" in a;
@@ -689,7 +738,12 @@ Deno.test({
       await t.step(`${group} agrees with libcni 1.1.2 (${indexes.length} cases)`, () => {
         const failures: string[] = [];
         for (const i of indexes) {
-          const difference = compare(ours[i]!, theirs[i]!, cases[i]!.env.CNI_COMMAND ?? "");
+          const difference = compare(
+            ours[i]!,
+            theirs[i]!,
+            cases[i]!.env.CNI_COMMAND ?? "",
+            cases[i]!.stdin,
+          );
           if (difference.hard.length > 0) {
             failures.push(describe(cases[i]!, ours[i]!, theirs[i]!, difference.hard));
             continue;
@@ -733,7 +787,12 @@ Deno.test({
           assert.deepEqual(run.ours, ours[i], `our process versus in-process, case ${i}`);
           assert.deepEqual(run.theirs, theirs[i], `oracle process versus batch mode, case ${i}`);
           // ...and the two sides must agree.
-          const difference = compare(run.ours, run.theirs, sample[i]!.env.CNI_COMMAND ?? "");
+          const difference = compare(
+            run.ours,
+            run.theirs,
+            sample[i]!.env.CNI_COMMAND ?? "",
+            sample[i]!.stdin,
+          );
           if (difference.hard.length > 0) {
             failures.push(describe(sample[i]!, run.ours, run.theirs, difference.hard));
           }
