@@ -62,17 +62,42 @@ export interface FieldPath {
   readonly path: string;
 }
 
-/** True for a plain JSON object. */
+/** True for a plain JSON object (not an array, null or an {@link OverflowNumber}). */
 export function isJsonObject(value: unknown): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+  return typeof value === "object" && value !== null && !Array.isArray(value) &&
+    !(value instanceof OverflowNumber);
 }
 
-/** Go's name for the JSON type of a value, as used in "cannot unmarshal X". */
-function jsonKind(value: unknown): string {
+/**
+ * Go's name for the JSON type of a parsed value, as in "json: cannot unmarshal <kind> into ...":
+ * "object", "array", "string", "number", "bool" or "null".
+ */
+export function jsonKind(value: unknown): string {
+  if (value === null) return "null";
   if (Array.isArray(value)) return "array";
   if (value instanceof OverflowNumber) return "number";
   if (typeof value === "boolean") return "bool";
   return typeof value === "object" ? "object" : typeof value;
+}
+
+/**
+ * The type Go's `%T` names for a parsed value as Go holds it in an `interface{}`: "string",
+ * "float64", "bool", "[]interface {}", "map[string]interface {}", or "<nil>" for null.
+ */
+export function goTypeName(value: unknown): string {
+  if (value === null || value === undefined) return "<nil>";
+  if (Array.isArray(value)) return "[]interface {}";
+  if (value instanceof OverflowNumber) return "float64";
+  switch (typeof value) {
+    case "string":
+      return "string";
+    case "number":
+      return "float64";
+    case "boolean":
+      return "bool";
+    default:
+      return "map[string]interface {}";
+  }
 }
 
 /** The error Go reports when a JSON value cannot go into a field of the given Go type. */
@@ -89,7 +114,7 @@ export function typeMismatch(value: unknown, at: FieldPath, goType: string): Dec
  * A key folded as Go matches JSON keys to field names: ASCII case is ignored, and the two non-ASCII
  * letters that fold to ASCII ones, U+017F "ſ" (s) and U+212A "K" (k), count as those.
  */
-function foldKey(key: string): string {
+export function foldKey(key: string): string {
   return key.toLowerCase().replaceAll("\u017f", "s");
 }
 

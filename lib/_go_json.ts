@@ -6,10 +6,16 @@
  * reported by its first UTF-8 byte, as Go does.
  */
 
-/** Go's encoding/json message for why `text` is not valid JSON, e.g. "unexpected end of JSON input". Returns undefined when the text is valid JSON. */
-export function goJsonSyntaxError(text: string): string | undefined {
+/**
+ * Go's encoding/json message for why `input` is not one JSON document, e.g. "unexpected end of
+ * JSON input"; undefined when it is one. Text is scanned as its UTF-8 bytes; bytes are scanned as
+ * they are, so a byte that is not UTF-8 (or a leading byte-order mark, which Go does not skip) is
+ * named as Go names it.
+ */
+export function goJsonSyntaxError(input: string | Uint8Array): string | undefined {
   const scan: Scan = { state: "value", stack: [], literal: "", seen: 0 };
-  for (const c of new TextEncoder().encode(text)) {
+  const bytes = typeof input === "string" ? new TextEncoder().encode(input) : input;
+  for (const c of bytes) {
     const error = step(scan, c);
     if (error !== undefined) return error;
   }

@@ -22,6 +22,7 @@ import {
   typeMismatch,
 } from "./_decode.ts";
 import { goJsonSyntaxError } from "./_go_json.ts";
+import { goText } from "./_go_text.ts";
 import { convertToCurrent } from "./convert.ts";
 import { CniError, ErrorCode } from "./errors.ts";
 import { isValidName } from "./names.ts";
@@ -87,19 +88,21 @@ function keepOverflow(_key: string, value: unknown, context?: { source?: string 
 }
 
 /**
- * Parses JSON text, reporting syntax errors in the words of Go's encoding/json. A number too
- * large for a float64 is kept as an {@link OverflowNumber}, which the decoders refuse wherever
- * Go would store it.
+ * Parses JSON text or bytes, reporting syntax errors in the words of Go's encoding/json. Bytes are
+ * read as Go reads them (see `goText`): a byte that is not UTF-8 becomes U+FFFD, and a leading
+ * byte-order mark is kept, so it fails as in Go. A number too large for a float64 is kept as an
+ * {@link OverflowNumber}, which the decoders refuse wherever Go would store it.
  *
- * @throws {DecodeError} when the text is not JSON
+ * @throws {DecodeError} when the input is not one JSON document
  */
-export function parseJson(text: string): unknown {
+export function parseJson(input: string | Uint8Array): unknown {
+  const text = typeof input === "string" ? input : goText(input);
   try {
     return HUGE_NUMBER.test(text)
       ? JSON.parse(text, keepOverflow as (key: string, value: unknown) => unknown)
       : JSON.parse(text);
   } catch {
-    throw new DecodeError(goJsonSyntaxError(text) ?? "invalid JSON");
+    throw new DecodeError(goJsonSyntaxError(input) ?? "invalid JSON");
   }
 }
 

@@ -26,16 +26,20 @@
  *
  * @module
  */
-import { DecodeError, field, isJsonObject, optionalInteger, optionalString } from "./_decode.ts";
-import { goQuote, goQuoteCapped } from "./_go_quote.ts";
+import { DecodeError } from "./_decode.ts";
+import { goQuote } from "./_go_quote.ts";
+import { joinPath } from "./_paths.ts";
+import { pluginFailure } from "./_plugin_failure.ts";
+import { parsePluginResult, startPlugin } from "./_plugin_run.ts";
 import { configVersionOf, parseJson } from "./config.ts";
 import { convertToCurrent } from "./convert.ts";
 import { splitCniPath } from "./env.ts";
 import { CniError } from "./errors.ts";
-import { DEFAULT_TIMEOUT_MS, type Host, type RunOutput, tryWriteStderr } from "./host.ts";
-import { decodeResult } from "./result.ts";
+import { DEFAULT_TIMEOUT_MS, type Host, tryWriteStderr } from "./host.ts";
 import type { UndoAction } from "./skel.ts";
 import type { AnyResult, Result100 } from "./types.ts";
+
+export { pluginFailure } from "./_plugin_failure.ts";
 
 /** How a delegate is found and run. */
 export interface DelegateOptions {
@@ -54,20 +58,6 @@ export interface DelegateOptions {
    * run equal the process's own, so a run in the test harness delegates with the test's.
    */
   env?: Readonly<Record<string, string>>;
-}
-
-/** Joins a directory and a name like Go's filepath.Join: "" stays relative, the result is clean. */
-function joinPath(dir: string, name: string): string {
-  const joined = dir === "" ? name : `${dir}/${name}`;
-  const absolute = joined.startsWith("/");
-  const parts: string[] = [];
-  for (const part of joined.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === ".." && parts.length > 0 && parts[parts.length - 1] !== "..") parts.pop();
-    else if (part !== ".." || !absolute) parts.push(part);
-  }
-  const path = (absolute ? "/" : "") + parts.join("/");
-  return path === "" ? "." : path;
 }
 
 /**
@@ -97,82 +87,6 @@ export async function findInPath(
   throw new Error(`failed to find plugin ${goQuote(name)} in path [${paths.join(" ")}]`);
 }
 
-const SIGNAL_NAMES: Readonly<Record<string, string>> = {
-  SIGKILL: "killed",
-  SIGTERM: "terminated",
-  SIGINT: "interrupt",
-  SIGSEGV: "segmentation fault",
-  SIGABRT: "aborted",
-  SIGPIPE: "broken pipe",
-};
-
-/** Go's text for how a process ended ("exit status 1", "signal: killed"). */
-function exitText(output: RunOutput): string {
-  if (output.signal === undefined) return `exit status ${output.code}`;
-  return `signal: ${SIGNAL_NAMES[output.signal] ?? output.signal}`;
-}
-
-/**
- * The error a failed delegate stands for (as the reference's invoke package reads it): its error
- * object on stdout, passed through unchanged; otherwise a code 0 error describing the failure,
- * quoting at most 1 KiB of its output.
- *
- * @param output what the delegate left behind
- * @param timeoutMs its time limit, named when it ran out
- */
-export function delegateFailure(output: RunOutput, timeoutMs: number): CniError {
-  if (output.timedOut) {
-    return new CniError(
-      0,
-      `netplugin failed: no answer within ${timeoutMs} ms, its process group was killed`,
-    );
-  }
-  const how = exitText(output);
-  if (output.stdout === "") {
-    return new CniError(
-      0,
-      output.stderr === ""
-        ? `netplugin failed with no error message: ${how}`
-        : `netplugin failed: ${
-          goQuoteCapped(output.stderr, undefined, output.droppedBytes)
-        }: ${how}`,
-    );
-  }
-  try {
-    const parsed = parseJson(output.stdout);
-    if (parsed === null) return new CniError(0, "");
-    if (!isJsonObject(parsed)) {
-      throw new DecodeError(
-        `json: cannot unmarshal ${Array.isArray(parsed) ? "array" : typeof parsed} ` +
-          "into Go value of type types.Error",
-      );
-    }
-    const at = (key: string) => ({ struct: "Error", path: key });
-    const code = optionalInteger(field(parsed, "code"), at("code")) ?? 0;
-    if (code < 0) {
-      throw new DecodeError(
-        `json: cannot unmarshal number ${code} into Go struct field Error.code of type uint`,
-      );
-    }
-    return new CniError(
-      code,
-      optionalString(field(parsed, "msg"), at("msg")) ?? "",
-      optionalString(field(parsed, "details"), at("details")) ?? "",
-    );
-  } catch (error) {
-    if (!(error instanceof DecodeError)) throw error;
-    return new CniError(
-      0,
-      `netplugin failed but error parsing its diagnostic message ${
-        goQuoteCapped(output.stdout, undefined, output.droppedBytes)
-      }: ${error.message}`,
-    );
-  }
-}
-
-/** How many more times a start failing with "text file busy" is tried (reference: 5, 1 s apart). */
-const BUSY_RETRIES = 5;
-
 /**
  * Finds and runs a delegate for one verb. Returns its stdout on success (its stderr is passed on
  * to the caller's stderr, best-effort); throws the delegate's error otherwise.
@@ -186,26 +100,16 @@ async function runDelegate(
   const { host } = options;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const path = await findInPath(pluginType, splitCniPath(options.cniPath), host);
-  const runOptions = { env: { ...options.env, CNI_COMMAND: verb }, stdin, timeoutMs };
-  for (let attempt = 0;; attempt++) {
-    let output: RunOutput;
-    try {
-      output = await host.run(path, [], runOptions);
-    } catch (error) {
-      if (error instanceof CniError) throw error;
-      const message = error instanceof Error ? error.message : String(error);
-      if (/text file busy/i.test(message) && attempt < BUSY_RETRIES) {
-        await host.sleep(1000);
-        continue;
-      }
-      throw new CniError(0, `netplugin failed with no error message: ${message}`);
-    }
-    if (output.code !== 0 || output.signal !== undefined || output.timedOut) {
-      throw delegateFailure(output, timeoutMs);
-    }
-    if (output.stderr !== "") await tryWriteStderr(host, output.stderr);
-    return output.stdout;
+  const env = { ...options.env, CNI_COMMAND: verb };
+  const output = await startPlugin(host, path, { env, stdin, timeoutMs });
+  if ("startError" in output) {
+    throw new CniError(0, `netplugin failed with no error message: ${output.startError}`);
   }
+  if (output.code !== 0 || output.signal !== undefined || output.timedOut) {
+    throw pluginFailure(output, timeoutMs);
+  }
+  if (output.stderr !== "") await tryWriteStderr(host, output.stderr);
+  return output.stdout;
 }
 
 /**
@@ -217,38 +121,14 @@ async function runDelegate(
  * @throws {Error} when stdout is not a result of that version (code 999)
  */
 export function parseDelegateResult(stdout: string, config: string): AnyResult {
-  let raw: unknown;
+  let document: unknown = null;
   try {
-    raw = parseJson(stdout);
-  } catch (error) {
-    throw new Error(
-      `failed to unmarshal raw result: ${(error as Error).message} result ${goQuoteCapped(stdout)}`,
-    );
-  }
-  if (raw === null) raw = {};
-  if (!isJsonObject(raw)) {
-    const kind = Array.isArray(raw) ? "array" : typeof raw;
-    throw new Error(
-      `failed to unmarshal raw result: json: cannot unmarshal ${kind} into Go value of type ` +
-        `map[string]interface {} result ${goQuoteCapped(stdout)}`,
-    );
-  }
-  const own = raw["cniVersion"];
-  let version: string;
-  if (typeof own === "string" && own !== "") {
-    version = own;
-  } else {
-    let document: unknown = null;
-    try {
-      document = parseJson(config);
-    } catch {
-      // Not JSON: the default version.
-    }
-    version = configVersionOf(document);
-    raw = { ...raw, cniVersion: version };
+    document = parseJson(config);
+  } catch {
+    // Not JSON: the default version.
   }
   try {
-    return decodeResult(version, raw);
+    return parsePluginResult(stdout, configVersionOf(document));
   } catch (error) {
     if (error instanceof DecodeError) throw new Error(error.message);
     throw error;

@@ -146,21 +146,11 @@ export function ip(address: string, options: IpOptions = {}): IpConfig100 {
   return built;
 }
 
-/** Options of {@link route}: the next hop and spec 1.1.0's route attributes. */
-export interface RouteOptions {
-  /** The next hop, in the destination's family; absent: the interface's default gateway. */
-  gw?: string;
-  /** The route's MTU; 0 is left out. */
-  mtu?: number;
-  /** The TCP maximum segment size to advertise; 0 is left out. */
-  advmss?: number;
-  /** The route's priority (metric); 0 is left out. */
-  priority?: number;
-  /** The routing table; 0 is printed. */
-  table?: number;
-  /** The route scope (RT_SCOPE_* value); 0 is printed. */
-  scope?: number;
-}
+/**
+ * Options of {@link route}: the next hop and spec 1.1.0's route attributes, as in a result's
+ * route. An `mtu`, `advmss` or `priority` of 0 is left out; a `table` or `scope` of 0 is kept.
+ */
+export type RouteOptions = Omit<Route, "dst">;
 
 /**
  * A route of a result.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The walkthrough, for real: libcni runs the `mysample` network of netconf/ (the reference bridge
-# plugin with host-local IPAM, chained with the sample plugin) against a fresh network namespace,
-# then CHECK and DEL, and removes everything it created.
+# The walkthrough, for real: the project's TypeScript cnitool (cli/cnitool.ts, libcni's semantics
+# on the runtime library lib/runtime/) runs the `mysample` network of netconf/ (the reference
+# bridge plugin with host-local IPAM, chained with the sample plugin) against a fresh network
+# namespace, then CHECK and DEL, and removes everything it created. No Go toolchain is needed.
 #
 # `scripts/demo.sh <network>` (`make demo NETWORK=<network>`) runs netconf/<network>.conflist
 # instead, e.g. the one `deno task new <network>` wrote.
@@ -25,9 +26,6 @@ fi
 
 needed=()
 command -v ip >/dev/null || needed+=(iproute2)
-command -v go >/dev/null || needed+=(golang-go)
-[ -d /usr/share/gocode/src/github.com/containernetworking/cni/libcni ] ||
-  needed+=(golang-github-appc-cni-dev)
 [ -x /usr/lib/cni/bridge ] && [ -x /usr/lib/cni/host-local ] || needed+=(containernetworking-plugins)
 if [ ${#needed[@]} -gt 0 ]; then
   say "installing ${needed[*]}"
@@ -38,7 +36,7 @@ fi
 
 say "make bin"
 make --no-print-directory bin
-cnitool=$(scripts/build_cnitool.sh)
+deno=$(scripts/ensure_deno.sh)
 
 id=$$
 host_ns=dcni-demo-host-$id
@@ -52,9 +50,16 @@ for dir in /var/lib/cni /var/lib/cni/networks "/var/lib/cni/networks/$network"; 
   [ -e "$dir" ] || created+=("$dir")
 done
 
+# The walkthrough's command, run in the bridge's namespace: `deno task cnitool <verb> ...` with
+# CNI_PATH=./bin (make bin links the reference plugins there) and NETCONFPATH=./netconf. The
+# result cache goes to a temporary directory instead of /var/lib/cni.
+cni() {
+  ip netns exec "$host_ns" env CNI_PATH=./bin NETCONFPATH=./netconf CNI_CACHE_DIR="$cache" \
+    "$deno" task -q cnitool "$@"
+}
+
 cleanup() {
-  ip netns exec "$host_ns" env CNI_PATH="$root/bin:/usr/lib/cni" NETCONFPATH="$root/netconf" \
-    CNI_CACHE_DIR="$cache" "$cnitool" del "$network" "$netns" >/dev/null 2>&1 || true
+  cni del "$network" "$netns" >/dev/null 2>&1 || true
   ip netns del "$netns_name" 2>/dev/null || true
   ip netns del "$host_ns" 2>/dev/null || true
   rm -rf "$cache"
@@ -72,24 +77,19 @@ ip netns add "$host_ns"
 ip netns add "$netns_name"
 ip -n "$host_ns" link set lo up
 
-cni() {
-  ip netns exec "$host_ns" env CNI_PATH="$root/bin:/usr/lib/cni" NETCONFPATH="$root/netconf" \
-    CNI_CACHE_DIR="$cache" "$cnitool" "$@"
-}
-
-say "CNI_PATH=./bin:/usr/lib/cni NETCONFPATH=./netconf cnitool add $network $netns"
+say "CNI_PATH=./bin NETCONFPATH=./netconf deno task cnitool add $network $netns"
 cni add "$network" "$netns"
 
 say "ip -n $netns_name addr show eth0; ip -n $netns_name route"
 ip -n "$netns_name" addr show eth0
 ip -n "$netns_name" route
 
-say "cnitool check $network $netns"
+say "deno task cnitool check $network $netns"
 # Not `cni check && echo`: set -e ignores a failure on the left of &&, and the demo must stop.
 cni check "$network" "$netns"
 echo "CHECK passed"
 
-say "cnitool del $network $netns"
+say "deno task cnitool del $network $netns"
 cni del "$network" "$netns"
 echo "DEL passed"
 if ip -n "$netns_name" link show eth0 >/dev/null 2>&1; then

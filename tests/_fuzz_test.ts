@@ -364,10 +364,17 @@ Deno.test("checkRun()", async (t) => {
       ["add-result"],
     ],
     [
-      "a negative interface index breaks the shape",
+      "a negative interface index passes, as the Go types pass it",
       ADD,
       conf("1.0.0"),
       run(0, { ...result100, ips: [{ address: "10.0.0.2/24", interface: -1 }] }),
+      [],
+    ],
+    [
+      "a fractional interface index breaks the shape",
+      ADD,
+      conf("1.0.0"),
+      run(0, { ...result100, ips: [{ address: "10.0.0.2/24", interface: 0.5 }] }),
       ["add-result"],
     ],
     [

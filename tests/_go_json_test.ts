@@ -147,3 +147,41 @@ Deno.test("goJsonSyntaxError()", async (t) => {
     });
   }
 });
+
+/** [what the row shows, input bytes, Go's message or undefined for valid JSON] */
+const byteCases: [string, number[], string | undefined][] = [
+  ["accepts bytes that are not UTF-8 inside a string", [0x22, 0xff, 0xc3, 0x22], undefined],
+  [
+    "names a lone high byte as its Latin-1 character",
+    [0xff],
+    "invalid character 'ÿ' looking for beginning of value",
+  ],
+  [
+    "escapes a C1 control byte",
+    [0x5b, 0x85],
+    "invalid character '\\u0085' looking for beginning of value",
+  ],
+  [
+    "escapes a soft hyphen byte",
+    [0xad],
+    "invalid character '\\u00ad' looking for beginning of value",
+  ],
+  [
+    "names a byte-order mark by its first byte",
+    [0xef, 0xbb, 0xbf, 0x7b, 0x7d],
+    "invalid character 'ï' looking for beginning of value",
+  ],
+  [
+    "names a byte after the value",
+    [0x7b, 0x7d, 0x80],
+    "invalid character '\\u0080' after top-level value",
+  ],
+];
+
+Deno.test("goJsonSyntaxError() of bytes scans them as they are", async (t) => {
+  for (const [name, input, expected] of byteCases) {
+    await t.step(`goJsonSyntaxError() ${name}`, () => {
+      assert.equal(goJsonSyntaxError(new Uint8Array(input)), expected);
+    });
+  }
+});

@@ -38,6 +38,33 @@ Deno.test("parseJson()", async (t) => {
   await t.step("parseJson() reports empty input in Go's words", () => {
     throwsDecodeError(() => parseJson(""), "unexpected end of JSON input");
   });
+  const bytes = (...parts: (string | number)[]) =>
+    new Uint8Array(
+      parts.flatMap((p) => typeof p === "number" ? [p] : [...new TextEncoder().encode(p)]),
+    );
+  await t.step("parseJson() parses bytes as it parses their text", () => {
+    assert.deepEqual(parseJson(bytes('{"a":["é",1]}')), { a: ["é", 1] });
+  });
+  await t.step("parseJson() reads each byte that is not UTF-8 as U+FFFD, as Go does", () => {
+    assert.deepEqual(parseJson(bytes('{"a":"x', 0xff, 0xe2, 0x82, 'y"}')), {
+      a: "x\ufffd\ufffd\ufffdy",
+    });
+  });
+  await t.step("parseJson() keeps a leading byte-order mark, which Go refuses", () => {
+    throwsDecodeError(
+      () => parseJson(bytes(0xef, 0xbb, 0xbf, "{}")),
+      "invalid character '\u00ef' looking for beginning of value",
+    );
+  });
+  await t.step("parseJson() names a byte that is not UTF-8 as Go does", () => {
+    throwsDecodeError(
+      () => parseJson(bytes("[1,", 0xff, "]")),
+      "invalid character '\u00ff' looking for beginning of value",
+    );
+  });
+  await t.step("parseJson() keeps a number beyond float64 from bytes too", () => {
+    assert.equal(JSON.stringify(parseJson(bytes('{"a":[1e400]}'))), '{"a":[1e400]}');
+  });
 });
 
 Deno.test("checkNetworkConfig()", async (t) => {

@@ -5,7 +5,9 @@ import {
   field,
   fieldNames,
   findOverflow,
+  goTypeName,
   isJsonObject,
+  jsonKind,
   optionalArray,
   optionalBoolean,
   optionalInteger,
@@ -290,6 +292,33 @@ Deno.test("OverflowNumber keeps a number a float64 cannot hold", async (t) => {
     assert.equal(
       typeMismatch(new OverflowNumber("1e400"), AT, "string").message,
       "json: cannot unmarshal number into Go struct field NetConf.mtu of type string",
+    );
+  });
+});
+
+Deno.test("jsonKind(), goTypeName() and isJsonObject() name parsed values as Go does", async (t) => {
+  const rows: [string, unknown, string, string, boolean][] = [
+    ["a string", "x", "string", "string", false],
+    ["a number", 1, "number", "float64", false],
+    ["a number beyond float64", new OverflowNumber("1e400"), "number", "float64", false],
+    ["a boolean", true, "bool", "bool", false],
+    ["null", null, "null", "<nil>", false],
+    ["an array", [], "array", "[]interface {}", false],
+    ["an object", {}, "object", "map[string]interface {}", true],
+  ];
+  for (const [name, value, kind, type, object] of rows) {
+    await t.step(`jsonKind(), goTypeName() and isJsonObject() of ${name}`, () => {
+      assert.deepEqual([jsonKind(value), goTypeName(value), isJsonObject(value)], [
+        kind,
+        type,
+        object,
+      ]);
+    });
+  }
+  await t.step("optionalObject() refuses a number beyond float64 as a number", () => {
+    throwsDecodeError(
+      () => optionalObject(new OverflowNumber("1e400"), AT, "types.IPAM"),
+      "json: cannot unmarshal number into Go struct field NetConf.mtu of type types.IPAM",
     );
   });
 });

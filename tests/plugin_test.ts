@@ -478,7 +478,7 @@ Deno.test("definePlugin() time limits reach delegates and namespace programs", a
     });
     assert.deepEqual(added.error, {
       code: 0,
-      msg: "netplugin failed: no answer within 750 ms, its process group was killed",
+      msg: "netplugin failed with no error message: signal: killed (time limit of 750 ms reached)",
     });
   });
 });

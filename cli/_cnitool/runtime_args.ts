@@ -1,0 +1,54 @@
+/**
+ * What cnitool reads from its environment and operands, the way Go's cnitool reads it: CNI_ARGS
+ * pairs, CAP_ARGS as a JSON object, the absolute netns path and the container ID derived from it.
+ *
+ * @module
+ */
+import { isJsonObject, type JsonObject } from "../../lib/_decode.ts";
+import { goQuote } from "../../lib/_go_quote.ts";
+import type { CniArg } from "../../lib/runtime/mod.ts";
+
+/**
+ * CNI_ARGS as pairs: `;`-separated `K=V`, each with exactly one `=` and both sides non-empty.
+ * An empty value means no arguments.
+ *
+ * @throws {Error} `invalid CNI_ARGS pair "<pair>"`
+ */
+export function parseCniArgs(value: string): CniArg[] {
+  if (value === "") return [];
+  return value.split(";").map((pair) => {
+    const parts = pair.split("=");
+    if (parts.length !== 2 || parts[0] === "" || parts[1] === "") {
+      throw new Error(`invalid CNI_ARGS pair ${goQuote(pair)}`);
+    }
+    return [parts[0]!, parts[1]!] as const;
+  });
+}
+
+/**
+ * CAP_ARGS: a JSON object whose members are offered to plugins as capability arguments; empty or
+ * `null` means none.
+ *
+ * @throws {Error} `invalid CAP_ARGS: <reason>`
+ */
+export function parseCapabilityArgs(value: string): JsonObject | undefined {
+  if (value === "") return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (error) {
+    throw new Error(`invalid CAP_ARGS: ${(error as Error).message}`);
+  }
+  if (parsed === null) return undefined;
+  if (!isJsonObject(parsed)) throw new Error("invalid CAP_ARGS: not a JSON object");
+  return parsed;
+}
+
+/** The container ID Go's cnitool uses: "cnitool-" and the first 10 bytes of SHA-512(netns), hex. */
+export async function containerIdFor(netns: string): Promise<string> {
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-512", new TextEncoder().encode(netns)),
+  );
+  const hex = Array.from(digest.subarray(0, 10), (b) => b.toString(16).padStart(2, "0")).join("");
+  return `cnitool-${hex}`;
+}

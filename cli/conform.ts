@@ -1,0 +1,50 @@
+/**
+ * conform: a conformance checker for CNI plugins written in any language. `conform NETWORK` runs
+ * the plugins of a network of NETCONFPATH (CNI_PATH as for cnitool), `conform --config FILE
+ * [--plugin PATH_OR_NAME]` a single plugin configuration or a configuration list, in throwaway
+ * network namespaces, and prints one PASS/FAIL line per check. See `conform --help`.
+ *
+ * Run it as root with `deno task conform ...`: it needs `--allow-read` (configurations, plugins),
+ * `--allow-write` (its temporary directory), `--allow-env` (CNI_PATH, NETCONFPATH, and the
+ * environment the plugins inherit) and `--allow-run` (plugins found at run time, `ip`, nsenter).
+ *
+ * @module
+ */
+import { denoHost } from "../lib/protocol.ts";
+import { Cleanup } from "./_conform/cleanup.ts";
+import { runConform } from "./_conform/main.ts";
+
+/** The permission flags conform runs with (the `conform` task in deno.json). */
+export const CONFORM_PERMISSIONS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-run",
+] as const;
+
+if (import.meta.main) {
+  // `deno task` runs from the directory of deno.json; relative paths are meant from where the
+  // command was typed, which it keeps in INIT_CWD.
+  const initCwd = Deno.env.get("INIT_CWD");
+  if (initCwd) Deno.chdir(initCwd);
+  const host = denoHost();
+  const cleanup = new Cleanup();
+  // An interrupt still removes the namespaces and the temporary directory.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, async () => {
+      await host.writeStderr(`conform: ${signal}, cleaning up\n`);
+      await cleanup.run();
+      Deno.exit(130);
+    });
+  }
+  const status = await runConform(Deno.args, {
+    getenv: (name) => Deno.env.get(name),
+    baseEnv: Deno.env.toObject(),
+    cwd: Deno.cwd(),
+    host,
+    stdout: (text) => host.writeStdout(text),
+    stderr: (text) => host.writeStderr(text),
+    cleanup,
+  });
+  Deno.exit(status);
+}

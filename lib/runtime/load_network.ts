@@ -1,0 +1,143 @@
+/**
+ * Finding a network by name in a configuration directory, as libcni's `LoadNetworkConf` does:
+ * `*.conflist` files in name order first, each with the plugin files of `<dir>/<name>/*.conf`
+ * added; then single `*.conf` and `*.json` plugin configurations, made one-plugin lists. The
+ * first file whose `name` matches wins, and a file that does not parse fails the search, whatever
+ * network it holds.
+ *
+ * @module
+ */
+import { extension, joinPath } from "../_paths.ts";
+import { compareUtf8 } from "./_go_encode.ts";
+import { fsErrorText, isNotFound } from "./_fs_error.ts";
+import {
+  networkConfigListFromPlugin,
+  parseNetworkConfigList,
+  parsePluginConfig,
+} from "./network_config.ts";
+import type { NetworkConfigList, PluginConfig } from "./types.ts";
+
+/** No configuration in the directory has the network's name. */
+export class NotFoundError extends Error {
+  /** `no net configuration with name "<network>" in <dir>` */
+  constructor(
+    /** The directory searched. */
+    readonly dir: string,
+    /** The name looked for. */
+    readonly network: string,
+  ) {
+    super(`no net configuration with name "${network}" in ${dir}`);
+    this.name = "NotFoundError";
+  }
+}
+
+/** The directory holds no configuration of the kind looked for. */
+export class NoConfigsFoundError extends Error {
+  /** `no net configurations found in <dir>` */
+  constructor(
+    /** The directory searched. */
+    readonly dir: string,
+  ) {
+    super(`no net configurations found in ${dir}`);
+    this.name = "NoConfigsFoundError";
+  }
+}
+
+/**
+ * The files of `dir` (not subdirectories) with one of `extensions`, sorted by name; none when
+ * `dir` does not exist (libcni's `ConfFiles`).
+ *
+ * @throws {Error} when `dir` cannot be read
+ */
+export async function configFiles(dir: string, extensions: readonly string[]): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (!entry.isDirectory && extensions.includes(extension(entry.name))) names.push(entry.name);
+    }
+  } catch (error) {
+    if (isNotFound(error)) return [];
+    throw new Error(fsErrorText("open", dir, error), { cause: error });
+  }
+  return names.sort(compareUtf8).map((name) => joinPath(dir, name));
+}
+
+async function readBytes(file: string): Promise<Uint8Array> {
+  try {
+    return await Deno.readFile(file);
+  } catch (error) {
+    throw new Error(`error reading ${file}: ${fsErrorText("open", file, error)}`, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * The plugin configurations in `<dir>/<network>/*.conf`, in name order (spec 1.1.0; libcni's
+ * `NetworkPluginConfsFromFiles`).
+ */
+export async function loadPluginConfigFiles(
+  dir: string,
+  network: string,
+): Promise<PluginConfig[]> {
+  const pluginDir = joinPath(dir, network);
+  let files: string[];
+  try {
+    files = await configFiles(pluginDir, [".conf"]);
+  } catch (error) {
+    throw new Error(
+      `failed to read plugin config files in ${pluginDir}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  const plugins: PluginConfig[] = [];
+  for (const file of files) plugins.push(parsePluginConfig(await readBytes(file)));
+  return plugins;
+}
+
+/**
+ * Reads a `.conflist` file and adds the plugins of `<its dir>/<name>/*.conf` unless the list says
+ * `loadOnlyInlinedPlugins` (libcni's `NetworkConfFromFile`).
+ *
+ * @throws {Error} `no plugin configs found` when the list ends up with no plugin
+ */
+export async function readNetworkConfigFile(file: string): Promise<NetworkConfigList> {
+  const list = parseNetworkConfigList(await readBytes(file));
+  let plugins = list.plugins;
+  if (!list.loadOnlyInlinedPlugins) {
+    const slash = file.lastIndexOf("/");
+    const dir = slash < 0 ? "." : slash === 0 ? "/" : file.slice(0, slash);
+    plugins = [...plugins, ...await loadPluginConfigFiles(dir, list.name)];
+  }
+  if (plugins.length === 0) throw new Error("no plugin configs found");
+  return { ...list, plugins };
+}
+
+/**
+ * Loads the network called `name` from the configuration directory `dir`.
+ *
+ * @example
+ * ```ts ignore
+ * const list = await loadNetworkConfigList("/etc/cni/net.d", "mynet");
+ * ```
+ *
+ * @throws {NotFoundError} when no file has that name
+ * @throws {NoConfigsFoundError} when the directory holds no configuration at all
+ * @throws {Error} when a file cannot be read or parsed
+ */
+export async function loadNetworkConfigList(dir: string, name: string): Promise<NetworkConfigList> {
+  const lists = await configFiles(dir, [".conflist"]);
+  for (const file of lists) {
+    const list = await readNetworkConfigFile(file);
+    if (list.name === name) return list;
+  }
+  const singles = await configFiles(dir, [".conf", ".json"]);
+  if (singles.length === 0) {
+    throw lists.length === 0 ? new NoConfigsFoundError(dir) : new NotFoundError(dir, name);
+  }
+  for (const file of singles) {
+    const plugin = parsePluginConfig(await readBytes(file));
+    if (plugin.name === name) return networkConfigListFromPlugin(plugin);
+  }
+  throw new NotFoundError(dir, name);
+}

@@ -1,0 +1,462 @@
+/**
+ * conform (cli/conform.ts) as root, run as `deno task conform` runs it: it passes the project's
+ * networks (netconf/, after `make bin`) and Debian's reference plugins where they conform, in
+ * namespaces of its own; it fails the broken plugins of tests/testdata/conform/ naming the check
+ * each gets wrong; and it leaves nothing behind: no namespace, no link in the machine's namespace,
+ * no temporary directory, no host-local reservation, also when interrupted.
+ */
+import assert from "node:assert/strict";
+import { CONFORM_PERMISSIONS } from "../../cli/conform.ts";
+import type { CheckResult } from "../../cli/_conform/types.ts";
+import { configPath, FAKE_PLUGINS, writeLaunchers } from "../testdata/conform/fakes.ts";
+import { ensureProjectBin, PROJECT_BIN, PROJECT_NETCONF } from "./_deno_cni.ts";
+import {
+  Cleanup,
+  createNetns,
+  deleteNetns,
+  isFile,
+  isRoot,
+  makeTempDir,
+  missingPrerequisites,
+  onPath,
+  REFERENCE_PLUGIN_DIR,
+  run,
+  runOk,
+  writeConflist,
+} from "./_netns.ts";
+
+const REFERENCE = ["bridge", "host-local", "ptp", "macvlan", "loopback", "tuning", "static"];
+
+const missing = missingPrerequisites({
+  root: isRoot,
+  "ip (apt-get install iproute2)": () => onPath("ip"),
+  "nsenter (apt-get install util-linux)": () => onPath("nsenter"),
+  [
+    `${REFERENCE_PLUGIN_DIR}/{${REFERENCE.join(",")}} (apt-get install containernetworking-plugins)`
+  ]: () => REFERENCE.every((p) => isFile(`${REFERENCE_PLUGIN_DIR}/${p}`)),
+});
+const skip = missing.length === 0
+  ? undefined
+  : `conform e2e skipped, missing: ${missing.join(", ")}`;
+if (skip !== undefined) console.log(skip);
+
+const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+
+interface Summary {
+  readonly checks: number;
+  readonly passed: number;
+  readonly failed: number;
+  readonly skipped: number;
+}
+
+interface Report {
+  readonly network: string;
+  readonly checks: readonly CheckResult[];
+  readonly summary: Summary;
+}
+
+interface ConformRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly report: Report;
+}
+
+/** Runs conform as its task does, in a clean environment, with --json to a file. */
+async function conform(
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  dir: string,
+): Promise<ConformRun> {
+  const json = `${dir}/report-${crypto.randomUUID()}.json`;
+  const vars: Record<string, string> = {
+    PATH: Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin",
+    ...env,
+  };
+  for (const name of ["HOME", "DENO_DIR"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) vars[name] = value;
+  }
+  const output = await run(
+    [
+      Deno.execPath(),
+      "run",
+      ...CONFORM_PERMISSIONS,
+      `${ROOT}/cli/conform.ts`,
+      "--json",
+      json,
+      ...args,
+    ],
+    { env: vars, clearEnv: true },
+  );
+  let report: Report;
+  try {
+    report = JSON.parse(await Deno.readTextFile(json));
+  } catch {
+    throw new Error(`conform wrote no report (exit ${output.code}): ${output.stderr}`);
+  }
+  await Deno.remove(json);
+  return { ...output, report };
+}
+
+function outcomes(report: Report, outcome: CheckResult["outcome"]): string[] {
+  return report.checks.filter((c) => c.outcome === outcome).map((c) => `${c.plugin} ${c.check}`);
+}
+
+/** Asserts that every check passed, with exactly `skipped` ("plugin check") skipped. */
+function assertPassed(result: ConformRun, skipped: readonly string[]): void {
+  assert.deepEqual(outcomes(result.report, "fail"), [], result.stdout + result.stderr);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(outcomes(result.report, "skip"), skipped);
+  assert.ok(result.report.summary.passed > 0);
+  assert.match(
+    result.stdout,
+    new RegExp(
+      `conform: ${result.report.summary.checks} checks, ` +
+        `${result.report.summary.passed} passed, 0 failed`,
+    ),
+  );
+}
+
+/** What a run may leave behind, taken before and compared after. */
+interface Traces {
+  /** Namespaces named conform-*. */
+  readonly namespaces: string[];
+  /** Links of the machine's namespace with the names these networks use on the host side. */
+  readonly hostLinks: string[];
+  /** conform's temporary directories. */
+  readonly tempDirs: string[];
+  /** host-local's default reservation directories. */
+  readonly reservations: string[];
+}
+
+/** The host-side link names of the networks below. */
+const HOST_SIDE_NAMES = /^(cni-mysample|cfbr\d+|cfm\d+)$/;
+
+async function names(dir: string, pattern: RegExp): Promise<string[]> {
+  const found: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (pattern.test(entry.name)) found.push(entry.name);
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return found.sort();
+}
+
+async function traces(): Promise<Traces> {
+  const namespaces = (await runOk(["ip", "netns", "list"])).stdout.split("\n")
+    .map((line) => line.split(" ")[0]!).filter((name) => name.startsWith("conform-")).sort();
+  const links = JSON.parse((await runOk(["ip", "-j", "link", "show"])).stdout) as {
+    ifname: string;
+  }[];
+  return {
+    namespaces,
+    hostLinks: links.map((l) => l.ifname).filter((n) => HOST_SIDE_NAMES.test(n)).sort(),
+    tempDirs: await names(Deno.env.get("TMPDIR") ?? "/tmp", /^conform-[0-9a-f]+$/),
+    reservations: await names("/var/lib/cni/networks", /./),
+  };
+}
+
+/** Runs `fn` and asserts that it left no trace. */
+async function leavesNothing(fn: () => Promise<void>): Promise<void> {
+  const before = await traces();
+  await fn();
+  assert.deepEqual(await traces(), before);
+}
+
+const ATTACHMENT_ONLY_SKIPS = (plugins: readonly string[]) =>
+  plugins.flatMap((p) => [`${p} status`, `${p} gc`]);
+
+Deno.test({
+  name: "conform passes the project's networks",
+  ignore: skip !== undefined,
+  async fn(t) {
+    await ensureProjectBin();
+    const cleanup = new Cleanup();
+    try {
+      const dir = await makeTempDir(cleanup, "dcni-conform-");
+      const cniPath = `${PROJECT_BIN}:${REFERENCE_PLUGIN_DIR}`;
+      const networks: [string, string[]][] = [
+        ["mysample", ["bridge", "sample"]],
+        ["noop", ["deno-noop"]],
+        ["ptpnet", ["deno-ptp"]],
+      ];
+      for (const [network, plugins] of networks) {
+        await t.step(`netconf: ${network}`, async () => {
+          await leavesNothing(async () => {
+            const result = await conform(
+              [network],
+              { CNI_PATH: cniPath, NETCONFPATH: PROJECT_NETCONF },
+              dir,
+            );
+            assertPassed(result, ATTACHMENT_ONLY_SKIPS(plugins));
+            assert.equal(result.report.network, network);
+          });
+        });
+      }
+      await t.step("deno-noop at spec 1.1.0: STATUS and GC too", async () => {
+        const file = `${dir}/noop11.conflist`;
+        await Deno.writeTextFile(
+          file,
+          JSON.stringify({ cniVersion: "1.1.0", name: "noop11", plugins: [{ type: "deno-noop" }] }),
+        );
+        await leavesNothing(async () => {
+          const result = await conform(["--config", file], { CNI_PATH: cniPath }, dir);
+          assertPassed(result, []);
+          assert.equal(result.report.summary.checks, 14);
+        });
+      });
+    } finally {
+      await cleanup.run();
+    }
+  },
+});
+
+/** The kernel can make a link of `kind` (some kernels lack ipvlan, vlan or vrf). */
+async function kernelHas(kind: string): Promise<boolean> {
+  const netns = await createNetns();
+  try {
+    await runOk(["ip", "-n", netns.name, "link", "add", "m0", "type", "veth", "peer", "m1"]);
+    return (await run(["ip", "-n", netns.name, "link", "add", "k0", "link", "m0", "type", kind]))
+      .code === 0;
+  } finally {
+    await deleteNetns(netns);
+  }
+}
+
+Deno.test({
+  name: "conform passes Debian's reference plugins where they conform",
+  ignore: skip !== undefined,
+  async fn(t) {
+    const cleanup = new Cleanup();
+    try {
+      const dir = await makeTempDir(cleanup, "dcni-conform-");
+      const netconf = `${dir}/net.d`;
+      await Deno.mkdir(netconf);
+      // macvlan and ipvlan need a master link on the host side: a namespace of the test's own
+      // with one end of a veth pair in it.
+      const hostSide = await createNetns();
+      cleanup.defer(() => deleteNetns(hostSide));
+      await runOk(["ip", "-n", hostSide.name, "link", "set", "lo", "up"]);
+      await runOk([
+        "ip",
+        "-n",
+        hostSide.name,
+        "link",
+        "add",
+        "cfm0",
+        "type",
+        "veth",
+        "peer",
+        "cfm1",
+      ]);
+      await runOk(["ip", "-n", hostSide.name, "link", "set", "cfm0", "up"]);
+      const ipam = (subnet: string) => ({
+        type: "host-local",
+        subnet,
+        routes: [{ dst: "0.0.0.0/0" }],
+      });
+      const bridge = (name: string, subnet: string) => ({
+        type: "bridge",
+        bridge: name,
+        isGateway: true,
+        ipam: ipam(subnet),
+      });
+      const rows: [string, string, unknown[], string[], boolean][] = [
+        ["bridge", "1.0.0", [bridge("cfbr0", "10.231.0.0/24")], ["bridge"], false],
+        ["bridge-040", "0.4.0", [bridge("cfbr0", "10.231.1.0/24")], ["bridge"], false],
+        ["bridge-031", "0.3.1", [bridge("cfbr0", "10.231.2.0/24")], ["bridge"], false],
+        ["ptp", "1.0.0", [{ type: "ptp", ipam: ipam("10.232.0.0/24") }], ["ptp"], false],
+        ["loopback", "1.0.0", [{ type: "loopback" }], ["loopback"], false],
+        [
+          "tuning",
+          "1.0.0",
+          [bridge("cfbr0", "10.235.0.0/24"), {
+            type: "tuning",
+            mtu: 1400,
+            sysctl: { "net.ipv4.conf.eth0.accept_redirects": "0" },
+          }],
+          ["bridge", "tuning"],
+          false,
+        ],
+        [
+          "static",
+          "1.0.0",
+          [{
+            type: "bridge",
+            bridge: "cfbr0",
+            ipam: { type: "static", addresses: [{ address: "10.240.0.5/24" }] },
+          }],
+          ["bridge"],
+          false,
+        ],
+        [
+          "macvlan",
+          "1.0.0",
+          [{
+            type: "macvlan",
+            master: "cfm0",
+            mode: "bridge",
+            ipam: ipam("10.233.0.0/24"),
+          }],
+          ["macvlan"],
+          true,
+        ],
+      ];
+      if (onPath("iptables") && isFile(`${REFERENCE_PLUGIN_DIR}/portmap`)) {
+        rows.push([
+          "portmap",
+          "1.0.0",
+          [bridge("cfbr0", "10.236.0.0/24"), {
+            type: "portmap",
+            capabilities: { portMappings: true },
+          }],
+          ["bridge", "portmap"],
+          false,
+        ]);
+      } else console.log("conform e2e: portmap row skipped, missing: iptables or portmap");
+      if (onPath("iptables") && isFile(`${REFERENCE_PLUGIN_DIR}/firewall`)) {
+        rows.push([
+          "firewall",
+          "1.0.0",
+          [bridge("cfbr0", "10.237.0.0/24"), {
+            type: "firewall",
+            backend: "iptables",
+          }],
+          ["bridge", "firewall"],
+          false,
+        ]);
+      } else console.log("conform e2e: firewall row skipped, missing: iptables or firewall");
+      if (isFile(`${REFERENCE_PLUGIN_DIR}/bandwidth`)) {
+        rows.push([
+          "bandwidth",
+          "1.0.0",
+          [bridge("cfbr0", "10.238.0.0/24"), {
+            type: "bandwidth",
+            ingressRate: 1_000_000,
+            ingressBurst: 100_000,
+            egressRate: 1_000_000,
+            egressBurst: 100_000,
+          }],
+          ["bridge", "bandwidth"],
+          false,
+        ]);
+      } else console.log("conform e2e: bandwidth row skipped, missing: bandwidth");
+      if (await kernelHas("ipvlan") && isFile(`${REFERENCE_PLUGIN_DIR}/ipvlan`)) {
+        rows.push([
+          "ipvlan",
+          "1.0.0",
+          [{
+            type: "ipvlan",
+            master: "cfm0",
+            ipam: ipam("10.234.0.0/24"),
+          }],
+          ["ipvlan"],
+          true,
+        ]);
+      } else console.log("conform e2e: ipvlan row skipped, missing: the kernel's ipvlan links");
+      for (const [name, cniVersion, plugins, types, needsHost] of rows) {
+        await t.step(`${name} (${cniVersion})`, async () => {
+          const network = `conform-ref-${name}`;
+          await writeConflist(netconf, { cniVersion, name: network, plugins });
+          await leavesNothing(async () => {
+            const result = await conform(
+              [...(needsHost ? ["--host-netns", hostSide.name] : []), network],
+              { CNI_PATH: REFERENCE_PLUGIN_DIR, NETCONFPATH: netconf },
+              dir,
+            );
+            const noCheck = cniVersion === "0.3.1" ? types.map((p) => `${p} check`) : [];
+            const skipped = types.flatMap((p) => [
+              ...noCheck.filter((c) => c.startsWith(`${p} `)),
+              `${p} status`,
+              `${p} gc`,
+            ]);
+            assertPassed(result, skipped);
+          });
+        });
+      }
+    } finally {
+      await cleanup.run();
+    }
+  },
+});
+
+Deno.test({
+  name: "conform fails each broken plugin on the check it gets wrong, in real namespaces",
+  ignore: skip !== undefined,
+  async fn(t) {
+    const cleanup = new Cleanup();
+    try {
+      const dir = await makeTempDir(cleanup, "dcni-conform-");
+      await writeLaunchers(`${dir}/bin`);
+      for (const fake of FAKE_PLUGINS) {
+        await t.step(`${fake.name}: ${fake.defect}`, async () => {
+          await leavesNothing(async () => {
+            const result = await conform(
+              ["--config", configPath(fake.name), "--plugin", `${dir}/bin/${fake.name}`],
+              {},
+              dir,
+            );
+            const named = (checks: readonly string[]) => checks.map((c) => `${fake.name} ${c}`);
+            assert.deepEqual(outcomes(result.report, "fail"), named(fake.fails), result.stdout);
+            assert.deepEqual(outcomes(result.report, "skip"), named(fake.skips));
+            assert.equal(result.code, fake.fails.length === 0 ? 0 : 1);
+            for (const check of fake.fails) {
+              assert.match(result.stdout, new RegExp(`^FAIL ${fake.name} ${check}: .+$`, "m"));
+            }
+          });
+        });
+      }
+    } finally {
+      await cleanup.run();
+    }
+  },
+});
+
+Deno.test({
+  name: "an interrupted conform still removes its namespaces and temporary directory",
+  ignore: skip !== undefined,
+  async fn() {
+    const cleanup = new Cleanup();
+    try {
+      const dir = await makeTempDir(cleanup, "dcni-conform-");
+      // A plugin that takes 3 s to answer VERSION: conform is interrupted while it waits.
+      await Deno.mkdir(`${dir}/bin`);
+      await Deno.writeTextFile(`${dir}/bin/slow`, "#!/bin/sh\nexec sleep 3\n", { mode: 0o755 });
+      await Deno.chmod(`${dir}/bin/slow`, 0o755);
+      await Deno.writeTextFile(
+        `${dir}/slow.json`,
+        JSON.stringify({ cniVersion: "1.0.0", name: "slow", type: "slow" }),
+      );
+      const before = await traces();
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["run", ...CONFORM_PERMISSIONS, `${ROOT}/cli/conform.ts`, "--config", "slow.json"],
+        cwd: dir,
+        env: { CNI_PATH: `${dir}/bin` },
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const started = Date.now();
+      // Wait for its namespaces, then interrupt it.
+      let namespaces: string[] = [];
+      while (namespaces.length < 2 && Date.now() - started < 2500) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        namespaces = (await traces()).namespaces.filter((n) => !before.namespaces.includes(n));
+      }
+      assert.equal(namespaces.length, 2, "conform made no namespaces");
+      child.kill("SIGTERM");
+      const output = await child.output();
+      assert.equal(output.code, 130);
+      assert.match(new TextDecoder().decode(output.stderr), /conform: SIGTERM, cleaning up/);
+      // The slow plugin still runs out its 3 s; then nothing is left.
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.max(0, 3200 - (Date.now() - started)))
+      );
+      assert.deepEqual(await traces(), before);
+    } finally {
+      await cleanup.run();
+    }
+  },
+});

@@ -1,0 +1,3 @@
+import { runFakePlugin } from "./_plugin.ts";
+
+await runFakePlugin({ badIndex: true });
