@@ -3,6 +3,9 @@
  * valid UTF-8.
  */
 
+/** The decoder for text that is valid UTF-8, made on first use: a plugin runs once. */
+let strict: TextDecoder | undefined;
+
 /** The length of the valid UTF-8 sequence at `i`, or 0 when the byte there starts none. */
 function sequenceLength(bytes: Uint8Array, i: number): number {
   const b = bytes[i]!;
@@ -39,7 +42,7 @@ function sequenceLength(bytes: Uint8Array, i: number): number {
  */
 export function goText(bytes: Uint8Array): string {
   try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+    return (strict ??= new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })).decode(bytes);
   } catch {
     // Not UTF-8: decode sequence by sequence.
   }

@@ -58,9 +58,13 @@ export interface Host {
    * An environment variable's bytes, exactly as the process got them (they need not be UTF-8);
    * undefined when unset.
    *
-   * @throws {CniError} code 999 when the plugin's permissions do not cover the variable
+   * @param name the variable
+   * @param optional true for a setting the plugin may do without: a variable its permissions
+   * do not cover then reads as unset
+   * @throws {CniError} code 999 when the plugin's permissions do not cover a variable that is not
+   * optional
    */
-  getenvBytes(name: string): Uint8Array | undefined;
+  getenvBytes(name: string, optional?: boolean): Uint8Array | undefined;
   /** All of stdin. */
   readStdin(): Promise<Uint8Array>;
   /** Writes all of `text` to stdout; throws when it cannot (a full disk, a closed pipe). */
@@ -113,7 +117,15 @@ const encoder = new TextEncoder();
  * variable the permissions do not cover is a permission error, never "unset": a plugin that
  * may not read CNI_COMMAND must not look like one run without it.
  */
-function getenvBytes(name: string, plugin: string | undefined): Uint8Array | undefined {
+function getenvBytes(
+  name: string,
+  optional: boolean,
+  plugin: string | undefined,
+): Uint8Array | undefined {
+  // Asking first costs less than the exception of a refused read.
+  if (optional && Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") {
+    return undefined;
+  }
   try {
     const value = Deno.env.get(name);
     return value === undefined ? undefined : encoder.encode(value);
@@ -354,7 +366,7 @@ async function appendNoFollow(path: string, text: string): Promise<void> {
 export function denoHost(options: DenoHostOptions = {}): Host {
   const plugin = options.plugin;
   return {
-    getenvBytes: (name) => getenvBytes(name, plugin),
+    getenvBytes: (name, optional = false) => getenvBytes(name, optional, plugin),
     readStdin,
     writeStdout: (text) => Promise.resolve().then(() => writeAll(Deno.stdout, text)),
     writeStderr: (text) => Promise.resolve().then(() => writeAll(Deno.stderr, text)),

@@ -256,12 +256,8 @@ function wrap<C extends object, R>(
     const { host } = invocation;
     // The plugin's own settings are optional: one its permissions do not cover reads as unset.
     const getenv = (name: string) => {
-      try {
-        const value = envText((n) => host.getenvBytes(n), name);
-        return value === "" ? undefined : value;
-      } catch {
-        return undefined;
-      }
+      const value = envText((n) => host.getenvBytes(n, true), name);
+      return value === "" ? undefined : value;
     };
     const raw = isJsonObject(invocation.document) ? invocation.document : {};
     const context = {
@@ -270,13 +266,20 @@ function wrap<C extends object, R>(
       ifName: invocation.ifName,
       network: typeof raw.name === "string" ? raw.name : "",
     };
-    let log = createLogger({ plugin: definition.name, context, host });
+    // The default logger is made only if the settings cannot be read.
+    let configured: Logger | undefined;
+    const logger = () => configured ??= createLogger({ plugin: definition.name, context, host });
     try {
       const conf = decodeStandardKeys(invocation.document);
       let own: C;
       try {
         const { settings, problems } = readLogSettings(raw, getenv);
-        log = createLogger({ ...settings, plugin: definition.name, context, host });
+        const log = configured = createLogger({
+          ...settings,
+          plugin: definition.name,
+          context,
+          host,
+        });
         for (const problem of problems) log.warn(`ignored: ${problem}`);
         own = readOwnKeys(definition, conf, invocation.command);
       } catch (error) {
@@ -284,17 +287,18 @@ function wrap<C extends object, R>(
           invocation.command !== "DEL" || !definition.tolerateConfigErrorsOnDel ||
           !isOwnConfigError(error)
         ) throw error;
-        log.warn(`DEL succeeds without releasing anything: ${toCniError(error).toString()}`);
-        log.info("DEL ok", { outcome: "ok", durationMs: durationSince(started) });
+        logger().warn(`DEL succeeds without releasing anything: ${toCniError(error).toString()}`);
+        logger().info("DEL ok", { outcome: "ok", durationMs: durationSince(started) });
         return undefined;
       }
+      const log = logger();
       const timeoutMs = timeoutOf(definition, getenv, log);
       const value = await handler(buildContext(invocation, conf, own, log, getenv, timeoutMs));
       log.info(`${invocation.command} ok`, { outcome: "ok", durationMs: durationSince(started) });
       return value;
     } catch (error) {
       const failure = toCniError(error);
-      log.info(`${invocation.command} failed`, {
+      logger().info(`${invocation.command} failed`, {
         outcome: "error",
         code: failure.code,
         error: failure.toString(),
@@ -302,7 +306,7 @@ function wrap<C extends object, R>(
       });
       throw error;
     } finally {
-      await log.flush();
+      await configured?.flush();
     }
   };
 }
