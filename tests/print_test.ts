@@ -7,7 +7,6 @@ import {
   marshalIndent,
   resultToWire,
 } from "../lib/print.ts";
-import { decodeResult } from "../lib/result.ts";
 import type { AnyResult } from "../lib/types.ts";
 import { ALL_VERSIONS } from "../lib/version.ts";
 
