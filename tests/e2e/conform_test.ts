@@ -422,9 +422,10 @@ Deno.test({
     const cleanup = new Cleanup();
     try {
       const dir = await makeTempDir(cleanup, "dcni-conform-");
-      // A plugin that takes 3 s to answer VERSION: conform is interrupted while it waits.
+      // A plugin that takes 10 s to answer VERSION: conform is interrupted while it waits (its
+      // first start may compile the tool, which takes seconds on a cold cache).
       await Deno.mkdir(`${dir}/bin`);
-      await Deno.writeTextFile(`${dir}/bin/slow`, "#!/bin/sh\nexec sleep 3\n", { mode: 0o755 });
+      await Deno.writeTextFile(`${dir}/bin/slow`, "#!/bin/sh\nexec sleep 10\n", { mode: 0o755 });
       await Deno.chmod(`${dir}/bin/slow`, 0o755);
       await Deno.writeTextFile(
         `${dir}/slow.json`,
@@ -441,7 +442,7 @@ Deno.test({
       const started = Date.now();
       // Wait for its namespaces, then interrupt it.
       let namespaces: string[] = [];
-      while (namespaces.length < 2 && Date.now() - started < 2500) {
+      while (namespaces.length < 2 && Date.now() - started < 9000) {
         await new Promise((resolve) => setTimeout(resolve, 50));
         namespaces = (await traces()).namespaces.filter((n) => !before.namespaces.includes(n));
       }
@@ -450,9 +451,9 @@ Deno.test({
       const output = await child.output();
       assert.equal(output.code, 130);
       assert.match(new TextDecoder().decode(output.stderr), /conform: SIGTERM, cleaning up/);
-      // The slow plugin still runs out its 3 s; then nothing is left.
+      // The slow plugin still runs out its 10 s; then nothing is left.
       await new Promise((resolve) =>
-        setTimeout(resolve, Math.max(0, 3200 - (Date.now() - started)))
+        setTimeout(resolve, Math.max(0, 10_300 - (Date.now() - started)))
       );
       assert.deepEqual(await traces(), before);
     } finally {

@@ -1,5 +1,5 @@
 /**
- * The noop plugin (examples/noop.ts, bin/noop) driven by libcni 1.1.2 through tests/cnitool:
+ * The noop plugin (examples/noop.ts, bin/deno-noop) driven by libcni 1.1.2 through tests/cnitool:
  * ADD returns the empty result in the conflist's version, and CHECK and DEL succeed, for every
  * result family that libcni 1.1.2 reads. The plugin touches no network state, so each test checks
  * that its namespace stays as it was made.
@@ -42,7 +42,7 @@ async function setUp(
   const netconfPath = `${dir}/net.d`;
   await Deno.mkdir(netconfPath);
   const network = "dcni-noop";
-  await writeConflist(netconfPath, { cniVersion, name: network, plugins: [{ type: "noop" }] });
+  await writeConflist(netconfPath, { cniVersion, name: network, plugins: [{ type: "deno-noop" }] });
   const netns = await createNetns();
   cleanup.defer(() => deleteNetns(netns));
   return {
@@ -105,7 +105,7 @@ for (const version of VERSIONS) {
   });
 }
 
-// netconf/noop.conflist says 1.1.0. libcni 1.1.2, and so podman 4.3, knows results up to 1.0.0
+// A 1.1.0 network: libcni 1.1.2, and so podman 4.3, knows results up to 1.0.0
 // only, so it runs the plugin and then cannot read its answer; DEL needs no result and works.
 Deno.test({
   name: "noop through libcni 1.1.2, cniVersion 1.1.0: the runtime cannot read the result",
@@ -122,7 +122,7 @@ Deno.test({
         assert.equal(add.stdout, "");
         assert.equal(
           add.stderr,
-          'plugin type="noop" failed (add): unsupported CNI result version "1.1.0"\n',
+          'plugin type="deno-noop" failed (add): unsupported CNI result version "1.1.0"\n',
         );
       });
 
