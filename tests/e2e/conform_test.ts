@@ -435,7 +435,12 @@ Deno.test({
       const child = new Deno.Command(Deno.execPath(), {
         args: ["run", ...CONFORM_PERMISSIONS, `${ROOT}/cli/conform.ts`, "--config", "slow.json"],
         cwd: dir,
-        env: { CNI_PATH: `${dir}/bin` },
+        // Only what conform needs: an INIT_CWD inherited from `deno task` would move it elsewhere.
+        clearEnv: true,
+        env: {
+          CNI_PATH: `${dir}/bin`,
+          PATH: Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin",
+        },
         stdout: "piped",
         stderr: "piped",
       }).spawn();
