@@ -21,7 +21,7 @@ import {
   PluginError,
   type RuntimeConf,
   type RuntimeOptions,
-  splitList,
+  splitCniPath,
   statusNetworkList,
   validateNetworkList,
 } from "../../lib/runtime/mod.ts";
@@ -79,7 +79,7 @@ function pluginPath(io: CnitoolIo): string[] {
       "CNI_PATH is not set: give the plugin directories, e.g. CNI_PATH=./bin:/usr/lib/cni",
     );
   }
-  return splitList(value);
+  return splitCniPath(value);
 }
 
 async function loadList(io: CnitoolIo, network: string): Promise<NetworkConfigList> {

@@ -15,7 +15,7 @@ import {
   networkConfigListFromPlugin,
   type PluginConfig,
   readNetworkConfigFile,
-  splitList,
+  splitCniPath,
 } from "../../lib/runtime/mod.ts";
 
 /** Where the network configurations are when NETCONFPATH is not set (as cnitool). */
@@ -56,7 +56,7 @@ function cniPath(env: TargetEnv, required: boolean): string[] {
       "CNI_PATH is not set: give the plugin directories, e.g. CNI_PATH=./bin:/usr/lib/cni",
     );
   }
-  return splitList(value).map((dir) => (dir === "" ? dir : absPath(dir, env.cwd)));
+  return splitCniPath(value).map((dir) => (dir === "" ? dir : absPath(dir, env.cwd)));
 }
 
 /** The plugin with host-local's `dataDir` set when it has none. */

@@ -48,7 +48,7 @@ export {
 } from "./load_network.ts";
 export { findInPath, pluginFailure } from "../delegate.ts";
 export { absPath, cleanPath, joinPath } from "../_paths.ts";
-export { splitCniPath as splitList } from "../env.ts";
+export { splitCniPath } from "../env.ts";
 export {
   validateAttachment,
   validateContainerId,
