@@ -35,7 +35,7 @@ import {
 } from "./args.ts";
 import { createNetns, deleteNetns, netnsName } from "./netns.ts";
 import { containerIdFor, parseCapabilityArgs, parseCniArgs } from "./runtime_args.ts";
-import { formatRun } from "./trace.ts";
+import { formatRun } from "../_plugin_trace.ts";
 
 /** Where the configuration directory is when NETCONFPATH is not set. */
 export const DEFAULT_NETCONF_PATH = "/etc/cni/net.d";
@@ -68,7 +68,7 @@ function runtimeOptions(io: CnitoolIo, path: string[], options: CommandOptions):
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     // With --verbose, the account of each run shows the plugin's stderr.
     stderr: verbose ? () => {} : io.stderr,
-    ...(verbose ? { onRun: (run) => io.stderr(formatRun(run)) } : {}),
+    ...(verbose ? { onRun: (run) => io.stderr(formatRun("cnitool", run)) } : {}),
   };
 }
 

@@ -13,7 +13,7 @@ import { formatReport, reportJson, summarize } from "./report.ts";
 import { namespaceSandbox, type SandboxFactory } from "./sandbox.ts";
 import { runChecks } from "./suite.ts";
 import { loadTarget } from "./target.ts";
-import { formatRun } from "./trace.ts";
+import { formatRun } from "../_plugin_trace.ts";
 import type { Report } from "./types.ts";
 
 /** Everything conform takes from its process. */
@@ -87,7 +87,7 @@ async function run(
     ifName: options.ifName,
     timeoutMs: options.timeoutMs,
     ...(capabilityArgs === undefined ? {} : { capabilityArgs }),
-    ...(options.verbose ? { onRun: (r: PluginRun) => io.stderr(formatRun(r)) } : {}),
+    ...(options.verbose ? { onRun: (r: PluginRun) => io.stderr(formatRun("conform", r)) } : {}),
   });
   const report: Report = {
     network: list.name,

@@ -7,6 +7,7 @@
  * @module
  */
 import { errorText, type PluginRun } from "../../lib/runtime/mod.ts";
+import { runEnding } from "../_plugin_trace.ts";
 import { nothingProblem, oneDocumentProblem, onlyDocument } from "./documents.ts";
 import { errorAnswer } from "./error_object.ts";
 import { oneLine } from "./findings.ts";
@@ -20,9 +21,9 @@ export function runFailed(run: PluginRun): boolean {
 
 /** How a run ended, in words: the exit status and the plugin's error code and message. */
 export function describeRun(run: PluginRun, fallback?: unknown): string {
-  if (run.startError !== undefined) return `could not start: ${run.startError}`;
-  if (run.timedOut) return "killed at the time limit";
-  if (run.signal !== undefined) return `killed by ${run.signal}`;
+  if (run.startError !== undefined || run.timedOut || run.signal !== undefined) {
+    return runEnding(run);
+  }
   const answer = errorAnswer(onlyDocument(run.stdout)?.value);
   if (answer !== undefined) {
     return oneLine(`exit status ${run.code}, code ${answer.code}: ${answer.msg}`);
