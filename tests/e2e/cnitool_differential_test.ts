@@ -13,19 +13,16 @@
  * of the message that Go's prints alone.
  */
 import assert from "node:assert/strict";
+import { type CnitoolFixture, setUpCnitool } from "./_cnitool_fixture.ts";
 import {
   buildCnitool,
   Cleanup,
-  createNetns,
-  deleteNetns,
   hostLocalReservations,
   listLinks,
-  makeTempDir,
   type Netns,
   requireE2e,
-  runOk,
 } from "./_netns.ts";
-import { ensureProjectBin, PROJECT_CNI_PATH, PROJECT_NETCONF } from "./_deno_cni.ts";
+import { PROJECT_NETCONF } from "./_deno_cni.ts";
 import {
   lines,
   runTool,
@@ -92,34 +89,10 @@ function normalise(value: unknown, parent = ""): unknown {
   );
 }
 
-interface Fixture {
-  readonly container: Netns;
-  readonly dir: string;
-  readonly netconfPath: string;
-  readonly options: ToolOptions;
-}
+type Fixture = CnitoolFixture;
 
-async function setUp(cleanup: Cleanup): Promise<Fixture> {
-  await ensureProjectBin();
-  const dir = await makeTempDir(cleanup, "dcni-diff-");
-  const netconfPath = `${dir}/net.d`;
-  await Deno.mkdir(netconfPath);
-  const runtime = await createNetns();
-  cleanup.defer(() => deleteNetns(runtime));
-  await runOk(["ip", "-n", runtime.name, "link", "set", "lo", "up"]);
-  const container = await createNetns();
-  cleanup.defer(() => deleteNetns(container));
-  return {
-    container,
-    dir,
-    netconfPath,
-    options: {
-      cniPath: PROJECT_CNI_PATH,
-      netconfPath,
-      cacheDir: `${dir}/cache`,
-      runtimeNetns: runtime,
-    },
-  };
+function setUp(cleanup: Cleanup): Promise<Fixture> {
+  return setUpCnitool(cleanup, "dcni-diff-");
 }
 
 async function goCnitool(args: readonly string[], options: ToolOptions): Promise<ToolOutput> {

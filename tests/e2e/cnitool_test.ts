@@ -6,16 +6,15 @@
  * namespace with --netns-new; and GC and STATUS with the project's 1.1.0 plugins.
  */
 import assert from "node:assert/strict";
+import { type CnitoolFixture, setUpCnitool } from "./_cnitool_fixture.ts";
 import {
   Cleanup,
-  createNetns,
   deleteNetns,
   hostLocalReservations,
   isFile,
   isRoot,
   listAddresses,
   listLinks,
-  makeTempDir,
   missingPrerequisites,
   type Netns,
   onPath,
@@ -25,10 +24,8 @@ import {
 } from "./_netns.ts";
 import {
   assertMatchesTemplate,
-  ensureProjectBin,
   guardHostLocalDefaultDir,
   HOST_LOCAL_DEFAULT_DIR,
-  PROJECT_CNI_PATH,
   PROJECT_NETCONF,
 } from "./_deno_cni.ts";
 import {
@@ -74,39 +71,10 @@ function withDataDir(list: Json, dataDir: string): Json {
   return { ...list, plugins };
 }
 
-/** Two namespaces, a configuration dir, a cache dir and host-local's dir, all removed at cleanup. */
-interface Fixture {
-  readonly container: Netns;
-  readonly runtime: Netns;
-  readonly dir: string;
-  readonly netconfPath: string;
-  readonly dataDir: string;
-  readonly options: ToolOptions;
-}
+type Fixture = CnitoolFixture;
 
-async function setUp(cleanup: Cleanup): Promise<Fixture> {
-  await ensureProjectBin();
-  const dir = await makeTempDir(cleanup, "dcni-cnitool-");
-  const netconfPath = `${dir}/net.d`;
-  await Deno.mkdir(netconfPath);
-  const runtime = await createNetns();
-  cleanup.defer(() => deleteNetns(runtime));
-  await runOk(["ip", "-n", runtime.name, "link", "set", "lo", "up"]);
-  const container = await createNetns();
-  cleanup.defer(() => deleteNetns(container));
-  return {
-    container,
-    runtime,
-    dir,
-    netconfPath,
-    dataDir: `${dir}/host-local`,
-    options: {
-      cniPath: PROJECT_CNI_PATH,
-      netconfPath,
-      cacheDir: `${dir}/cache`,
-      runtimeNetns: runtime,
-    },
-  };
+function setUp(cleanup: Cleanup): Promise<Fixture> {
+  return setUpCnitool(cleanup, "dcni-cnitool-");
 }
 
 async function writeList(fixture: Fixture, file: string, list: Json): Promise<void> {
