@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { moveToInitCwd } from "./_init_cwd.ts";
 import { denoHost } from "../lib/host.ts";
 import { runCnitool } from "./_cnitool/main.ts";
 
@@ -21,10 +22,7 @@ export const CNITOOL_PERMISSIONS = [
 ] as const;
 
 if (import.meta.main) {
-  // `deno task` runs from the directory of deno.json; relative paths (CNI_PATH=./bin, the netns,
-  // NETCONFPATH) are meant from where the command was typed, which it keeps in INIT_CWD.
-  const initCwd = Deno.env.get("INIT_CWD");
-  if (initCwd) Deno.chdir(initCwd);
+  moveToInitCwd();
   const host = denoHost();
   const status = await runCnitool(Deno.args, {
     getenv: (name) => Deno.env.get(name),

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { moveToInitCwd } from "./_init_cwd.ts";
 import { denoHost } from "../lib/protocol.ts";
 import { Cleanup } from "./_conform/cleanup.ts";
 import { runConform } from "./_conform/main.ts";
@@ -23,10 +24,7 @@ export const CONFORM_PERMISSIONS = [
 ] as const;
 
 if (import.meta.main) {
-  // `deno task` runs from the directory of deno.json; relative paths are meant from where the
-  // command was typed, which it keeps in INIT_CWD.
-  const initCwd = Deno.env.get("INIT_CWD");
-  if (initCwd) Deno.chdir(initCwd);
+  moveToInitCwd();
   const host = denoHost();
   const cleanup = new Cleanup();
   // An interrupt still removes the namespaces and the temporary directory.

@@ -94,7 +94,7 @@ export {
   type VersionTriple,
 } from "./version.ts";
 export { CniError, ErrorCode, type ErrorObject, toCniError } from "./errors.ts";
-export type { JsonObject } from "./_decode.ts";
+export { isJsonObject, type JsonObject } from "./_decode.ts";
 export {
   cidrContains,
   formatCidr,

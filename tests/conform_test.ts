@@ -10,7 +10,7 @@ import { parseCommandLine, UsageError } from "../cli/_conform/args.ts";
 import { Cleanup } from "../cli/_conform/cleanup.ts";
 import { jsonDocuments, nothingProblem, oneDocumentProblem } from "../cli/_conform/documents.ts";
 import { errorObjectProblem } from "../cli/_conform/error_object.ts";
-import { parseCapabilityArgs, runConform } from "../cli/_conform/main.ts";
+import { runConform } from "../cli/_conform/main.ts";
 import { pluginHost } from "../cli/_conform/plugin_host.ts";
 import { formatCheck, formatSummary, summarize } from "../cli/_conform/report.ts";
 import { containerInterfaces, resultProblems } from "../cli/_conform/result_rules.ts";
@@ -377,16 +377,6 @@ Deno.test("pluginLabels() numbers a type that occurs more than once", () => {
     "tuning#2",
     "portmap",
   ]);
-});
-
-Deno.test("CAP_ARGS is a JSON object or nothing", () => {
-  assert.equal(parseCapabilityArgs(""), undefined);
-  assert.equal(parseCapabilityArgs("null"), undefined);
-  assert.deepEqual(parseCapabilityArgs('{"mac":"0a:58:0a:00:00:02"}'), {
-    mac: "0a:58:0a:00:00:02",
-  });
-  assert.throws(() => parseCapabilityArgs("[]"), /invalid CAP_ARGS: not a JSON object/);
-  assert.throws(() => parseCapabilityArgs("{"), /invalid CAP_ARGS: /);
 });
 
 Deno.test("netnsPath() and linkNames() read names and ip -j output", () => {

@@ -39,6 +39,7 @@ import type {
   VersionTriple,
 } from "../lib/protocol.ts";
 import * as config from "../lib/config.ts";
+import * as decode from "../lib/_decode.ts";
 import * as convert from "../lib/convert.ts";
 import * as env from "../lib/env.ts";
 import * as errors from "../lib/errors.ts";
@@ -141,6 +142,7 @@ const EXPORTS: Record<string, Record<string, unknown>> = {
   formatCidr: ipModule,
   formatIp: ipModule,
   isIpv4: ipModule,
+  isJsonObject: decode,
   parseCidr: ipModule,
   parseIp: ipModule,
 };

@@ -4,6 +4,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { interfaceNameProblem } from "../../lib/protocol.ts";
 import type { TargetSpec } from "./target.ts";
 
 /** What the command line asks for. */
@@ -69,8 +70,6 @@ host-local IPAM without a "dataDir" keeps its reservations in conform's temporar
 result cache is there too. Both namespaces and the directory are removed at the end.
 `;
 
-const IFNAME = /^[^\s/:]{1,15}$/;
-
 /**
  * Reads the command line.
  *
@@ -110,7 +109,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
     timeoutMs = Math.round(seconds * 1000);
   }
   const ifName = values.ifname ?? "eth0";
-  if (!IFNAME.test(ifName) || ifName === "." || ifName === "..") {
+  if (ifName === "" || interfaceNameProblem(ifName) !== undefined) {
     throw new UsageError(`${JSON.stringify(ifName)} is not an interface name`);
   }
   const options: RunOptions = {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { isJsonObject } from "../../lib/protocol.ts";
 
 /**
  * The codes the spec defines: 1-7 and 11 for any verb, 50 and 51 for STATUS (spec "Section 2:
@@ -15,10 +16,6 @@ export const SPEC_ERROR_CODES: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 11, 50,
 /** The first code a plugin may define for itself. */
 export const FIRST_PLUGIN_CODE = 100;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** A well-formed error object's code and message. */
 export interface ErrorAnswer {
   readonly code: number;
@@ -27,7 +24,7 @@ export interface ErrorAnswer {
 
 /** Why `value` is not a spec error object, or undefined when it is one. */
 export function errorObjectProblem(value: unknown): string | undefined {
-  if (!isRecord(value)) return "the error answer is not a JSON object";
+  if (!isJsonObject(value)) return "the error answer is not a JSON object";
   const { code, msg, details } = value;
   if (code === undefined) return 'the error object has no "code"';
   if (typeof code !== "number" || !Number.isInteger(code) || code < 0) {

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Host } from "../../lib/protocol.ts";
-import { absPath, errorText, type JsonObject, type PluginRun } from "../../lib/runtime/mod.ts";
+import { absPath, errorText, type PluginRun } from "../../lib/runtime/mod.ts";
 import { type Command, parseCommandLine, USAGE, UsageError } from "./args.ts";
 import { Cleanup } from "./cleanup.ts";
 import { formatReport, reportJson, summarize } from "./report.ts";
@@ -14,6 +14,7 @@ import { namespaceSandbox, type SandboxFactory } from "./sandbox.ts";
 import { runChecks } from "./suite.ts";
 import { loadTarget } from "./target.ts";
 import { formatRun } from "../_plugin_trace.ts";
+import { parseCapabilityArgs } from "../_cnitool/runtime_args.ts";
 import type { Report } from "./types.ts";
 
 /** Everything conform takes from its process. */
@@ -38,24 +39,6 @@ export interface ConformIo {
 export const EXIT_FAILED = 1;
 /** Exit status when conform could not run (usage, configuration, namespaces). */
 export const EXIT_ERROR = 2;
-
-function isRecord(value: unknown): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** CAP_ARGS: a JSON object of capability arguments; empty or `null` means none. */
-export function parseCapabilityArgs(value: string): JsonObject | undefined {
-  if (value === "") return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch (error) {
-    throw new Error(`invalid CAP_ARGS: ${(error as Error).message}`);
-  }
-  if (parsed === null) return undefined;
-  if (!isRecord(parsed)) throw new Error("invalid CAP_ARGS: not a JSON object");
-  return parsed;
-}
 
 async function run(
   command: Extract<Command, { kind: "run" }>,

@@ -8,7 +8,14 @@
  *
  * @module
  */
-import { familyOf, type IpAddress, isIpv4, parseCidr, parseIp } from "../../lib/protocol.ts";
+import {
+  familyOf,
+  type IpAddress,
+  isIpv4,
+  isJsonObject,
+  parseCidr,
+  parseIp,
+} from "../../lib/protocol.ts";
 
 /** What the result is checked against. */
 export interface ResultContext {
@@ -19,10 +26,6 @@ export interface ResultContext {
 }
 
 type Json = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 const MAC = /^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$|^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){19}$/;
 
@@ -106,7 +109,7 @@ function stringListAt(value: unknown, at: string, problems: Problems): unknown[]
 function checkRoutes(value: unknown, at: string, v11: boolean, problems: Problems): void {
   listAt(value, at, problems).forEach((route, i) => {
     const here = `${at}[${i}]`;
-    if (!isRecord(route)) return problems.add(here, "is not an object");
+    if (!isJsonObject(route)) return problems.add(here, "is not an object");
     const dst = cidrAt(route.dst, `${here}.dst`, problems);
     sameFamily(dst, ipAt(route.gw, `${here}.gw`, problems), `${here}.gw`, problems);
     if (v11) {
@@ -119,7 +122,7 @@ function checkRoutes(value: unknown, at: string, v11: boolean, problems: Problem
 
 function checkDns(value: unknown, problems: Problems): void {
   if (value === undefined || value === null) return;
-  if (!isRecord(value)) return problems.add("dns", "is not an object");
+  if (!isJsonObject(value)) return problems.add("dns", "is not an object");
   stringListAt(value.nameservers, "dns.nameservers", problems).forEach((server, i) => {
     if (typeof server === "string" && parseIp(server) === undefined) {
       problems.add(`dns.nameservers[${i}]`, `${JSON.stringify(server)} is not an IP address`);
@@ -132,7 +135,7 @@ function checkDns(value: unknown, problems: Problems): void {
 
 function checkIpConfig020(value: unknown, key: "ip4" | "ip6", problems: Problems): void {
   if (value === undefined || value === null) return;
-  if (!isRecord(value)) return problems.add(key, "is not an object");
+  if (!isJsonObject(value)) return problems.add(key, "is not an object");
   const address = cidrAt(value.ip, `${key}.ip`, problems);
   if (address !== undefined && familyName(address) !== key.slice(2)) {
     problems.add(`${key}.ip`, `is not an IPv${key.slice(2)} address`);
@@ -160,7 +163,7 @@ function checkInterfaces(
   const interfaces = listAt(result.interfaces, "interfaces", problems);
   interfaces.forEach((iface, i) => {
     const at = `interfaces[${i}]`;
-    if (!isRecord(iface)) return problems.add(at, "is not an object");
+    if (!isJsonObject(iface)) return problems.add(at, "is not an object");
     if (typeof iface.name !== "string" || iface.name === "") {
       problems.add(`${at}.name`, "is missing or not a non-empty string");
     }
@@ -190,7 +193,7 @@ function checkInterfaces(
 function checkIps(result: Json, withVersion: boolean, count: number, problems: Problems): void {
   listAt(result.ips, "ips", problems).forEach((ip, i) => {
     const at = `ips[${i}]`;
-    if (!isRecord(ip)) return problems.add(at, "is not an object");
+    if (!isJsonObject(ip)) return problems.add(at, "is not an object");
     const address = cidrAt(ip.address, `${at}.address`, problems);
     if (withVersion) {
       if (ip.version !== "4" && ip.version !== "6") {
@@ -222,7 +225,7 @@ function checkIps(result: Json, withVersion: boolean, count: number, problems: P
  */
 export function resultProblems(value: unknown, context: ResultContext): string[] {
   const problems = new Problems();
-  if (!isRecord(value)) return ["the result is not a JSON object"];
+  if (!isJsonObject(value)) return ["the result is not a JSON object"];
   if (value.cniVersion !== context.cniVersion) {
     problems.add(
       "cniVersion",
@@ -252,8 +255,8 @@ export function resultProblems(value: unknown, context: ResultContext): string[]
 
 /** The names of the interfaces a result places in `netns` (their `sandbox` is `netns`). */
 export function containerInterfaces(value: unknown, netns: string): string[] {
-  if (!isRecord(value) || !Array.isArray(value.interfaces)) return [];
+  if (!isJsonObject(value) || !Array.isArray(value.interfaces)) return [];
   return value.interfaces.filter((iface): iface is Json =>
-    isRecord(iface) && iface.sandbox === netns && typeof iface.name === "string"
+    isJsonObject(iface) && iface.sandbox === netns && typeof iface.name === "string"
   ).map((iface) => iface.name as string);
 }
