@@ -68,7 +68,7 @@ export interface PluginContext<C extends object> {
    * invocation's stdin and environment. A delegated ADD is released (DEL) if the verb fails
    * afterwards.
    */
-  delegate: Delegator;
+  readonly delegate: Delegator;
   /**
    * The namespace toolkit in CNI_NETNS: `ip` and `sysctl` in the container's namespace.
    *
@@ -76,14 +76,14 @@ export interface PluginContext<C extends object> {
    */
   readonly inContainer: Netns;
   /** The namespace toolkit in the plugin's own namespace (the host's). */
-  onHost: Netns;
+  readonly onHost: Netns;
   /**
    * Registers an action that undoes what the handler just set up; it runs if the verb fails
    * afterwards, by a throw or because the answer cannot be written.
    */
   onFailure(action: UndoAction): void;
   /** The time limit of each program and delegate, in milliseconds. */
-  timeoutMs: number;
+  readonly timeoutMs: number;
   /** stdin as the plugin got it: what a delegate gets by default. */
   stdin: string;
   /** The process: what `inContainer`, `onHost`, `delegate` and `log` use. */
@@ -187,16 +187,21 @@ function timeoutOf(
 }
 
 function buildContext<C extends object>(
+  definition: Pick<PluginDefinition<object>, "timeoutMs">,
   invocation: Invocation,
   conf: NetConf,
   own: C,
   log: Logger,
   getenv: (name: string) => string | undefined,
-  timeoutMs: number,
 ): PluginContext<C> {
   const { host } = invocation;
+  // What a plugin may never use is made on first use: every container start pays for the rest.
   let prevResult: { value: Result100 | undefined } | undefined;
+  let timeoutMs: number | undefined;
+  let delegate: Delegator | undefined;
   let inContainer: Netns | undefined;
+  let onHost: Netns | undefined;
+  const limit = () => timeoutMs ??= timeoutOf(definition, getenv, log);
   return {
     command: invocation.command,
     containerId: invocation.containerId,
@@ -212,29 +217,35 @@ function buildContext<C extends object>(
     cniArgs: (known) => parseCniArgs(invocation.args, known),
     log,
     getenv,
-    delegate: delegator({
-      host,
-      cniPath: invocation.path,
-      timeoutMs,
-      stdin: invocation.stdin,
-      onFailure: invocation.onFailure,
-      env: {
-        CNI_CONTAINERID: invocation.containerId,
-        CNI_NETNS: invocation.netns,
-        CNI_IFNAME: invocation.ifName,
-        CNI_ARGS: invocation.args,
-        CNI_PATH: invocation.path,
-      },
-    }),
+    get delegate() {
+      return delegate ??= delegator({
+        host,
+        cniPath: invocation.path,
+        timeoutMs: limit(),
+        stdin: invocation.stdin,
+        onFailure: invocation.onFailure,
+        env: {
+          CNI_CONTAINERID: invocation.containerId,
+          CNI_NETNS: invocation.netns,
+          CNI_IFNAME: invocation.ifName,
+          CNI_ARGS: invocation.args,
+          CNI_PATH: invocation.path,
+        },
+      });
+    },
     get inContainer() {
       if (invocation.netns === "") {
         throw new CniError(ErrorCode.invalidEnvironmentVariables, "CNI_NETNS is not set");
       }
-      return inContainer ??= netns(invocation.netns, { host, timeoutMs });
+      return inContainer ??= netns(invocation.netns, { host, timeoutMs: limit() });
     },
-    onHost: netns(undefined, { host, timeoutMs }),
+    get onHost() {
+      return onHost ??= netns(undefined, { host, timeoutMs: limit() });
+    },
     onFailure: invocation.onFailure,
-    timeoutMs,
+    get timeoutMs() {
+      return limit();
+    },
     stdin: invocation.stdin,
     host,
   };
@@ -292,8 +303,7 @@ function wrap<C extends object, R>(
         return undefined;
       }
       const log = logger();
-      const timeoutMs = timeoutOf(definition, getenv, log);
-      const value = await handler(buildContext(invocation, conf, own, log, getenv, timeoutMs));
+      const value = await handler(buildContext(definition, invocation, conf, own, log, getenv));
       log.info(`${invocation.command} ok`, { outcome: "ok", durationMs: durationSince(started) });
       return value;
     } catch (error) {

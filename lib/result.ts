@@ -137,11 +137,6 @@ function decodeRouteAt(
   return route;
 }
 
-/** Decodes one route. */
-export function decodeRoute(raw: JsonObject): Route {
-  return decodeRouteAt(raw, routePaths(), "the route");
-}
-
 function decodeRoutes(raw: JsonObject, at: FieldPath, where = ""): Route[] | undefined {
   const items = objectsOf(raw, "routes", at, "[]*types.Route", where);
   if (items === undefined || items.length === 0) return undefined;
