@@ -5,7 +5,14 @@
  */
 import type { ToolOptions } from "../runtime/_cnitool_process.ts";
 import { ensureProjectBin, PROJECT_CNI_PATH } from "./_deno_cni.ts";
-import { Cleanup, createNetns, deleteNetns, makeTempDir, type Netns, runOk } from "./_netns.ts";
+import {
+  type Cleanup,
+  createNetns,
+  deleteNetns,
+  makeTempDir,
+  type Netns,
+  runOk,
+} from "./_netns.ts";
 
 /** Everything one test runs cnitool with. */
 export interface CnitoolFixture {

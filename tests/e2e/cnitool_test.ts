@@ -33,7 +33,6 @@ import {
   lines,
   REPO_ROOT,
   runTool,
-  type ToolOptions,
   tracedRuns,
   tsCnitool,
 } from "../runtime/_cnitool_process.ts";
