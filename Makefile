@@ -20,6 +20,7 @@ build:
 bin:
 	$(DENO) task bin
 
+# The quick run; TEST_FULL=1 (as .ci/run sets it) adds the end-to-end tests and more fuzz cases.
 test:
 	$(DENO) task test
 

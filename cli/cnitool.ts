@@ -10,8 +10,9 @@
  * @module
  */
 import { moveToInitCwd } from "./_init_cwd.ts";
-import { denoHost } from "../lib/host.ts";
+import { denoHost, tryWriteStderr } from "../lib/host.ts";
 import { runCnitool } from "./_cnitool/main.ts";
+import { interruptStatus, onInterrupt } from "./_interrupt.ts";
 
 /** The permission flags cnitool runs with (the `cnitool` task in deno.json). */
 export const CNITOOL_PERMISSIONS = [
@@ -24,12 +25,19 @@ export const CNITOOL_PERMISSIONS = [
 if (import.meta.main) {
   moveToInitCwd();
   const host = denoHost();
+  // The plugins run in process groups of their own, which a signal to cnitool's group misses:
+  // an interrupt kills the running one. A later signal waits for the cleanup of --netns-new.
+  const interrupt = onInterrupt((signal, first) =>
+    tryWriteStderr(host, first ? `cnitool: ${signal}\n` : `cnitool: ${signal} again, finishing\n`)
+  );
   const status = await runCnitool(Deno.args, {
     getenv: (name) => Deno.env.get(name),
     cwd: Deno.cwd(),
     host,
     stdout: (text) => host.writeStdout(text),
     stderr: (text) => host.writeStderr(text),
+    interrupt: interrupt.signal,
   });
-  Deno.exit(status);
+  const signal = interrupt.received();
+  Deno.exit(signal === undefined ? status : interruptStatus(signal));
 }

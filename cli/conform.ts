@@ -11,9 +11,9 @@
  * @module
  */
 import { moveToInitCwd } from "./_init_cwd.ts";
-import { denoHost } from "../lib/protocol.ts";
-import { Cleanup } from "./_conform/cleanup.ts";
+import { denoHost, tryWriteStderr } from "../lib/protocol.ts";
 import { runConform } from "./_conform/main.ts";
+import { onInterrupt } from "./_interrupt.ts";
 
 /** The permission flags conform runs with (the `conform` task in deno.json). */
 export const CONFORM_PERMISSIONS = [
@@ -26,15 +26,14 @@ export const CONFORM_PERMISSIONS = [
 if (import.meta.main) {
   moveToInitCwd();
   const host = denoHost();
-  const cleanup = new Cleanup();
-  // An interrupt still removes the namespaces and the temporary directory.
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    Deno.addSignalListener(signal, async () => {
-      await host.writeStderr(`conform: ${signal}, cleaning up\n`);
-      await cleanup.run();
-      Deno.exit(130);
-    });
-  }
+  // An interrupt kills the running plugin; the namespaces and the temporary directory are still
+  // removed, and a second signal (Ctrl-C often sends two) waits for that too.
+  const interrupt = onInterrupt((signal, first) =>
+    tryWriteStderr(
+      host,
+      first ? `conform: ${signal}, cleaning up\n` : `conform: ${signal} again, still cleaning up\n`,
+    )
+  );
   const status = await runConform(Deno.args, {
     getenv: (name) => Deno.env.get(name),
     baseEnv: Deno.env.toObject(),
@@ -42,7 +41,7 @@ if (import.meta.main) {
     host,
     stdout: (text) => host.writeStdout(text),
     stderr: (text) => host.writeStderr(text),
-    cleanup,
+    interrupt: interrupt.signal,
   });
   Deno.exit(status);
 }

@@ -27,11 +27,18 @@ import {
   type PluginContext,
   result,
   type Result100,
-  type Route,
   runPlugin,
 } from "../lib/mod.ts";
-import { CommandError, type KernelRoute, NamespaceMissingError, type Netns } from "../lib/netns.ts";
-import { formatCidr, formatIp, type IpCidr, isIpv4, parseCidr, parseIp } from "../lib/protocol.ts";
+import { formatCidr, formatIp, isIpv4, networkOf, parseCidr, parseIp } from "../lib/ip_math.ts";
+import {
+  CommandError,
+  configureInterface,
+  KernelError,
+  type KernelRoute,
+  NamespaceMissingError,
+  type Netns,
+  type RouteSpec,
+} from "../lib/netns.ts";
 
 /** One address of the IPAM result, with what ptp derives from it. */
 interface AddressPlan {
@@ -47,14 +54,6 @@ interface AddressPlan {
   hostBits: 32 | 128;
 }
 
-/** The network of a CIDR: its address with the host bits cleared. */
-function subnetOf(cidr: IpCidr): string {
-  const bytes = Uint8Array.from(cidr.address.bytes);
-  const prefix = cidr.bits === 32 ? cidr.prefixLength + 96 : cidr.prefixLength;
-  for (let bit = prefix; bit < 128; bit++) bytes[bit >> 3]! &= ~(0x80 >> (bit & 7));
-  return formatCidr({ ...cidr, address: { bytes } });
-}
-
 function planAddress(ip: IpConfig100): AddressPlan {
   const cidr = parseCidr(ip.address);
   if (cidr === undefined) throw new Error(`IPAM plugin returned an invalid address: ${ip.address}`);
@@ -67,12 +66,26 @@ function planAddress(ip: IpConfig100): AddressPlan {
     address: ip.address,
     ip: formatIp(cidr.address),
     gateway: formatIp(gateway),
-    subnet: subnetOf(cidr),
+    subnet: formatCidr(networkOf(cidr)),
     hostBits,
   };
 }
 
 type PtpContext = PluginContext<{ ipamType: string; mtu: number | undefined }>;
+
+/**
+ * Readies the toolkits' backends while the IPAM plugin runs, so that the work after it starts at
+ * once. A toolkit that cannot be made is left to the operation that needs it to report.
+ */
+function prepare(...toolkits: (() => Netns)[]): void {
+  for (const toolkit of toolkits) {
+    try {
+      void toolkit().prepare();
+    } catch {
+      // The first operation on it reports the problem.
+    }
+  }
+}
 
 /** Switches on forwarding for the address families in use, as the reference does. */
 async function enableForwarding(onHost: Netns, plans: readonly AddressPlan[]): Promise<void> {
@@ -115,7 +128,7 @@ async function createVeth(context: PtpContext): Promise<string> {
       return name;
     } catch (error) {
       // A random host name that is taken: try another one, as the reference does.
-      const taken = error instanceof CommandError && /File exists/.test(error.output.stderr);
+      const taken = error instanceof KernelError && error.errno === "EEXIST";
       // A command that timed out may still have made the pair: remove it if the verb fails.
       if (error instanceof CommandError && error.output.timedOut) {
         context.onFailure(() => onHost.deleteLink(name));
@@ -125,30 +138,16 @@ async function createVeth(context: PtpContext): Promise<string> {
   }
 }
 
-/** The gateway of a route: its own, else the first address's of the same family. */
-function gatewayFor(route: Route, plans: readonly AddressPlan[]): string {
-  const v4 = parseCidr(route.dst)?.bits === 32;
-  const gw = route.gw ?? plans.find((p) => (p.hostBits === 32) === v4)?.gateway;
-  if (gw === undefined) throw new Error(`no gateway for route ${route.dst}`);
-  return gw;
-}
-
-/** Addresses and routes of the container's end. */
-async function configureContainer(
-  container: Netns,
-  ifName: string,
-  plans: readonly AddressPlan[],
-  routes: readonly Route[],
-): Promise<void> {
-  await container.setLinkUp(ifName);
-  for (const plan of plans) {
-    await container.addAddress(ifName, plan.address, { noPrefixRoute: true, noDad: true });
-  }
+/**
+ * The container's routes of ptp's own: like the reference, each gateway is reached on the link,
+ * and each address's subnet through its gateway, so all traffic goes through the host.
+ */
+function gatewayRoutes(ifName: string, plans: readonly AddressPlan[]): RouteSpec[] {
+  const routes: RouteSpec[] = [];
   const gateways = new Set<string>();
   for (const plan of plans) {
-    // Like the reference: the gateway is reached on the link, the subnet through the gateway.
     if (!gateways.has(plan.gateway)) {
-      await container.addRoute({
+      routes.push({
         dst: `${plan.gateway}/${plan.hostBits}`,
         dev: ifName,
         scope: "link",
@@ -157,21 +156,10 @@ async function configureContainer(
     }
     gateways.add(plan.gateway);
     if (!plan.address.endsWith(`/${plan.hostBits}`)) {
-      await container.addRoute({ dst: plan.subnet, via: plan.gateway, dev: ifName, src: plan.ip });
+      routes.push({ dst: plan.subnet, via: plan.gateway, dev: ifName, src: plan.ip });
     }
   }
-  for (const route of routes) {
-    await container.addRoute({
-      dst: route.dst,
-      via: gatewayFor(route, plans),
-      dev: ifName,
-      ...(route.mtu ? { mtu: route.mtu } : {}),
-      ...(route.advmss ? { advmss: route.advmss } : {}),
-      ...(route.priority ? { metric: route.priority } : {}),
-      ...(route.table === undefined ? {} : { table: route.table }),
-      ...(route.scope === undefined ? {} : { scope: route.scope }),
-    });
-  }
+  return routes;
 }
 
 /** The host route to one container address; never taken from another link. */
@@ -187,7 +175,7 @@ async function addHostRoute(onHost: Netns, hostVeth: string, plan: AddressPlan):
       await onHost.addRoute({ dst, dev: hostVeth, scope: "link" });
       return;
     } catch (error) {
-      if (!(error instanceof CommandError && /File exists/.test(error.output.stderr))) throw error;
+      if (!(error instanceof KernelError && error.errno === "EEXIST")) throw error;
       holder = await taken();
     }
   }
@@ -220,14 +208,27 @@ async function add(context: PtpContext): Promise<Result100> {
       "this ptp sets up no IP masquerading",
     );
   }
-  const ipam = await context.delegate.add(conf.ipamType);
+  const ipamAdd = context.delegate.add(conf.ipamType);
+  prepare(() => context.inContainer, () => onHost);
+  const ipam = await ipamAdd;
   const ips = ipam.ips ?? [];
   if (ips.length === 0) throw new Error("IPAM plugin returned missing IP config");
   const plans = ips.map(planAddress);
   const routes = ipam.routes ?? [];
   await enableForwarding(onHost, plans);
   const hostVeth = await createVeth(context);
-  await configureContainer(context.inContainer, ifName, plans, routes);
+  // The addresses without the kernel's subnet routes, which ptp replaces by routes via gateway.
+  await configureInterface(
+    context.inContainer,
+    ifName,
+    {
+      cniVersion: context.configVersion,
+      interfaces: [{ name: hostVeth }, { name: ifName, sandbox: netns }],
+      ips: ips.map((ip) => ({ ...ip, interface: 1 })),
+      routes,
+    },
+    { noPrefixRoute: true, noDad: true, extraRoutes: gatewayRoutes(ifName, plans) },
+  );
   await configureHost(onHost, hostVeth, plans);
   const mtu = conf.mtu === undefined ? {} : { mtu: conf.mtu };
   const hostMac = (await onHost.link(hostVeth))?.mac;
@@ -245,7 +246,9 @@ async function add(context: PtpContext): Promise<Result100> {
 }
 
 async function del(context: PtpContext): Promise<void> {
-  await context.delegate.del(context.conf.ipamType);
+  const ipamDel = context.delegate.del(context.conf.ipamType);
+  if (context.netns !== "") prepare(() => context.inContainer);
+  await ipamDel;
   if (context.netns === "") return;
   // Deleting the container end removes the host end and its routes, and only those: a route
   // through another link is never touched. A namespace or link already gone is success.
@@ -318,7 +321,9 @@ async function checkHost({ onHost }: PtpContext, previous: Result100, index: num
 }
 
 async function check(context: PtpContext): Promise<void> {
-  await context.delegate.check(context.conf.ipamType);
+  const ipamCheck = context.delegate.check(context.conf.ipamType);
+  prepare(() => context.inContainer, () => context.onHost);
+  await ipamCheck;
   const previous = context.prevResult;
   if (previous === undefined) throw new Error("ptp: Required prevResult missing");
   const index =
@@ -339,6 +344,8 @@ async function check(context: PtpContext): Promise<void> {
 /** The deno-ptp plugin. */
 export const ptpPlugin = definePlugin({
   name: "deno-ptp",
+  // Namespace work in this process only (netlink): never `ip`, `nsenter` or `sysctl`.
+  networking: "in-process",
   about: "CNI ptp plugin (deno-cni)",
   config(_raw, { read, conf }) {
     const mtu = read.integer("mtu", { min: 0, max: 65535 });

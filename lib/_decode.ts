@@ -30,13 +30,19 @@ export class OverflowNumber {
   }
 }
 
-/** The first {@link OverflowNumber} anywhere in `value`, or undefined. */
+/**
+ * The first {@link OverflowNumber} anywhere in `value`, or undefined. Walks without recursing, so
+ * a value nested as deep as Go decodes (10,000 levels) is no trouble.
+ */
 export function findOverflow(value: unknown): OverflowNumber | undefined {
-  if (!overflowSeen || typeof value !== "object" || value === null) return undefined;
-  if (value instanceof OverflowNumber) return value;
-  for (const item of Object.values(value)) {
-    const found = findOverflow(item);
-    if (found !== undefined) return found;
+  if (!overflowSeen) return undefined;
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    if (typeof item !== "object" || item === null) continue;
+    if (item instanceof OverflowNumber) return item;
+    const members = Object.values(item);
+    for (let i = members.length - 1; i >= 0; i--) pending.push(members[i]);
   }
   return undefined;
 }
@@ -134,6 +140,112 @@ export function field(object: JsonObject, key: string, nullable = false): unknow
     found = value;
   }
   return found;
+}
+
+/**
+ * Every value of `key` in `object`, in document order: the keys Go decodes, one after the other,
+ * into the struct field named `key` (each key that matches it case-insensitively).
+ */
+export function fieldValues(object: JsonObject, key: string): unknown[] {
+  const folded = foldKey(key);
+  const values: unknown[] = [];
+  for (const k in object) {
+    if (k === key || foldKey(k) === folded) values.push(object[k]);
+  }
+  return values;
+}
+
+/**
+ * Decodes every value of a field as Go does when several keys match it: each, in document order,
+ * must decode (the first that does not throws), and the field keeps the last value that set it.
+ * A null leaves the field as it was, unless the field is a pointer, slice or map (`nullable`),
+ * which null resets.
+ *
+ * @param values the field's values, from {@link fieldValues}
+ * @param decode decodes one value that is not null; throws when it does not decode
+ * @param nullable true for a Go pointer, slice or map
+ */
+export function decodeEach<T>(
+  values: readonly unknown[],
+  decode: (value: unknown) => T,
+  nullable = false,
+): T | undefined {
+  let found: T | undefined;
+  for (const value of values) {
+    if (value === null) {
+      if (nullable) found = undefined;
+      continue;
+    }
+    found = decode(value);
+  }
+  return found;
+}
+
+/**
+ * The objects of a field merged as Go decodes several keys into one map or struct: each object's
+ * members on top of the ones before, in document order, a member moved to the end when it is set
+ * again, so that the last key matching a name stays the last. A null resets a map or pointer
+ * (`nullable`) and leaves a struct as it was. Values that are not objects are skipped: decode
+ * each value first to refuse them.
+ *
+ * @returns the merged object, or undefined when no object is left
+ */
+export function mergeObjects(
+  values: readonly unknown[],
+  nullable: boolean,
+): JsonObject | undefined {
+  let merged: JsonObject | undefined;
+  let count = 0;
+  for (const value of values) {
+    if (value === null && nullable) {
+      merged = undefined;
+      count = 0;
+    }
+    if (!isJsonObject(value)) continue;
+    if (count++ === 0) {
+      merged = value;
+      continue;
+    }
+    if (count === 2) merged = { ...merged };
+    for (const k in value) {
+      delete merged![k];
+      merged![k] = value[k];
+    }
+  }
+  return merged;
+}
+
+/**
+ * {@link fieldValues} for several fields at once, each key of `object` folded once: the values of
+ * each of `names` in document order.
+ */
+export function groupFields<K extends string>(
+  object: JsonObject,
+  names: readonly K[],
+): Record<K, unknown[]> {
+  const groups = {} as Record<K, unknown[]>;
+  const byFolded = new Map<string, unknown[]>();
+  for (const name of names) {
+    const values: unknown[] = [];
+    groups[name] = values;
+    byFolded.set(foldKey(name), values);
+  }
+  for (const k in object) byFolded.get(foldKey(k))?.push(object[k]);
+  return groups;
+}
+
+/**
+ * True when two keys of `object` fold to the same name, so that one Go struct field gets several
+ * of them.
+ */
+export function hasFoldedDuplicates(object: JsonObject): boolean {
+  const seen = new Set<string>();
+  for (const k in object) {
+    const folded = foldKey(k);
+    if (seen.has(folded)) return true;
+    seen.add(folded);
+  }
+  return false;
 }
 
 /** The members of a Go struct, for readFields: names that fold to different keys. */

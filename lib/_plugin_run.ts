@@ -32,7 +32,12 @@ function startFailure(path: string, error: unknown): string {
 export async function startPlugin(
   host: Host,
   path: string,
-  options: { env: Readonly<Record<string, string>>; stdin: string; timeoutMs: number },
+  options: {
+    env: Readonly<Record<string, string>>;
+    stdin: string;
+    timeoutMs: number;
+    onStart?: (pid: number) => void;
+  },
 ): Promise<RunOutput | { startError: string }> {
   for (let attempt = 0;; attempt++) {
     try {

@@ -7,12 +7,16 @@
  */
 import {
   child,
+  decodeEach,
   DecodeError,
-  field,
   type FieldPath,
+  fieldValues,
   findOverflow,
+  groupFields,
+  hasFoldedDuplicates,
   isJsonObject,
   type JsonObject,
+  mergeObjects,
   optionalArray,
   optionalBoolean,
   optionalObject,
@@ -126,10 +130,10 @@ export function checkNetworkConfig(stdin: string): unknown {
         'struct { Name string "json:\\"name\\"" }',
       );
     }
-    name = optionalString(document === null ? undefined : field(document, "name"), {
-      struct: "",
-      path: "name",
-    });
+    name = document === null ? undefined : decodeEach(
+      fieldValues(document, "name"),
+      (value) => optionalString(value, { struct: "", path: "name" }),
+    );
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;
     throw new CniError(
@@ -159,7 +163,10 @@ export function configVersionOf(document: unknown): string {
   if (!isJsonObject(document)) return versionOrDefault("");
   try {
     return versionOrDefault(
-      optionalString(field(document, "cniVersion"), { struct: "", path: "cniVersion" }),
+      decodeEach(
+        fieldValues(document, "cniVersion"),
+        (value) => optionalString(value, { struct: "", path: "cniVersion" }),
+      ),
     );
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;
@@ -170,39 +177,99 @@ export function configVersionOf(document: unknown): string {
   }
 }
 
-function decodeCapabilities(value: unknown, at: FieldPath): Record<string, boolean> | undefined {
-  const object = optionalObject(value, at, "map[string]bool");
-  if (object === undefined) return undefined;
-  // A map: JSON.parse already kept the last of repeated keys, as Go's map decoding does.
-  const capabilities: Record<string, boolean> = {};
-  for (const [key, enabled] of Object.entries(object)) {
-    capabilities[key] = optionalBoolean(enabled, at) ?? false;
+/**
+ * Decodes one value with `decode`, and, when two of its keys fold to the same name, each member
+ * alone first: Go decodes every one of them, so each must decode.
+ */
+function decodeMembers<T>(value: unknown, decode: (value: unknown) => T): T {
+  if (isJsonObject(value) && hasFoldedDuplicates(value)) {
+    for (const key in value) decode({ [key]: value[key] });
   }
+  return decode(value);
+}
+
+/** A map of booleans: each value must be one; null reads as false, as Go stores it. */
+function decodeCapabilities(values: unknown[], at: FieldPath): Record<string, boolean> | undefined {
+  for (const value of values) {
+    const object = optionalObject(value, at, "map[string]bool") ?? {};
+    for (const key in object) optionalBoolean(object[key], at);
+  }
+  // A map: JSON.parse kept the last of keys repeated with the same spelling, as Go's map
+  // decoding does, and the keys of several objects are merged into one map.
+  const merged = mergeObjects(values, true);
+  if (merged === undefined) return undefined;
+  const capabilities: Record<string, boolean> = {};
+  for (const [key, enabled] of Object.entries(merged)) capabilities[key] = enabled === true;
   return capabilities;
 }
 
-function decodeIpam(value: unknown, at: FieldPath): IpamConfig | undefined {
-  const object = optionalObject(value, at, "types.IPAM");
-  if (object === undefined) return undefined;
-  return {
-    ...object,
-    type: optionalString(field(object, "type"), child(at, "type", "IPAM")) ?? "",
-  };
+/** The `ipam` section (Go's `types.IPAM`, a struct with `type`); its other keys are kept. */
+function decodeIpam(values: unknown[], at: FieldPath): IpamConfig | undefined {
+  const typeOf = (object: JsonObject) =>
+    decodeEach(
+      fieldValues(object, "type"),
+      (value) => optionalString(value, child(at, "type", "IPAM")),
+    );
+  for (const value of values) {
+    const object = optionalObject(value, at, "types.IPAM");
+    if (object !== undefined) typeOf(object);
+  }
+  const merged = mergeObjects(values, false);
+  if (merged === undefined) return undefined;
+  return { ...merged, type: typeOf(merged) ?? "" };
 }
 
-function decodeAttachments(value: unknown, at: FieldPath): GcAttachment[] | undefined {
-  return optionalArray(value, at, "[]types.GCAttachment")?.map((item) => {
-    const object = optionalObject(item, at, "types.GCAttachment") ?? {};
-    return {
-      containerID: optionalString(field(object, "containerID"), child(at, "containerID")) ?? "",
-      ifname: optionalString(field(object, "ifname"), child(at, "ifname")) ?? "",
-    };
-  });
+/** The `dns` section (Go's `types.DNS`, a struct). */
+function decodeConfDns(values: unknown[], at: FieldPath): Dns | undefined {
+  for (const value of values) {
+    if (value !== null) decodeMembers(value, (member) => decodeDns(member, at));
+  }
+  const merged = mergeObjects(values, false);
+  return merged === undefined ? undefined : decodeDns(merged, at);
 }
+
+function decodeAttachments(values: unknown[], at: FieldPath): GcAttachment[] | undefined {
+  const decodeList = (value: unknown) =>
+    optionalArray(value, at, "[]types.GCAttachment")?.map((item) =>
+      decodeMembers(item, (member) => {
+        const object = optionalObject(member, at, "types.GCAttachment") ?? {};
+        const text = (key: string) =>
+          decodeEach(fieldValues(object, key), (value) => optionalString(value, child(at, key)));
+        return { containerID: text("containerID") ?? "", ifname: text("ifname") ?? "" };
+      })
+    );
+  return decodeEach(values, decodeList, true);
+}
+
+/** A map-typed key: each value must be an object; the objects are merged, null resets. */
+function decodeMap(values: unknown[], at: FieldPath): JsonObject | undefined {
+  for (const value of values) optionalObject(value, at, "map[string]interface {}");
+  return mergeObjects(values, true);
+}
+
+/** The keys of Go's NetConf (and `ipMasq`, `runtimeConfig`, `args`), as decodeNetConf reads them. */
+const NETCONF_KEYS = [
+  "cniVersion",
+  "name",
+  "type",
+  "capabilities",
+  "ipam",
+  "dns",
+  "ipMasq",
+  "runtimeConfig",
+  "args",
+  "prevResult",
+  "cni.dev/valid-attachments",
+] as const;
 
 /**
  * Decodes a network configuration: the spec's well-known keys are type-checked, `prevResult` is
  * kept as sent (parse it with parsePrevResult), everything else stays in `raw`.
+ *
+ * A key is matched case-insensitively, and every key that matches one is decoded, in document
+ * order, as Go's encoding/json decodes each into the same struct field: each must have the right
+ * type (`{"Dns": 5, "dns": {}}` fails), strings take the last value, and the objects of the
+ * `ipam`, `dns`, `capabilities`, `runtimeConfig` and `prevResult` keys are merged.
  *
  * @param document the parsed stdin (see parseJson)
  * @param struct the Go struct name used in error messages
@@ -214,30 +281,28 @@ export function decodeNetConf(document: unknown, struct = "NetConf"): NetConf {
   }
   const raw = document ?? {};
   const at = (key: string): FieldPath => ({ struct, path: key });
+  const values = groupFields(raw, NETCONF_KEYS);
+  const text = (key: "cniVersion" | "name" | "type") =>
+    decodeEach(values[key], (value) => optionalString(value, at(key)));
   const conf: NetConf = {
-    cniVersion: versionOrDefault(optionalString(field(raw, "cniVersion"), at("cniVersion"))),
-    name: optionalString(field(raw, "name"), at("name")) ?? "",
-    type: optionalString(field(raw, "type"), at("type")) ?? "",
+    cniVersion: versionOrDefault(text("cniVersion")),
+    name: text("name") ?? "",
+    type: text("type") ?? "",
     raw,
   };
+  // Go's NetConf has neither key: a value of another type is ignored.
+  const ipMasq = decodeEach(values.ipMasq, (value) => value);
+  const args = decodeEach(values.args, (value) => value);
   const optional = {
-    capabilities: decodeCapabilities(field(raw, "capabilities", true), at("capabilities")),
-    ipam: decodeIpam(field(raw, "ipam"), at("ipam")),
-    dns: field(raw, "dns") == null ? undefined : decodeDns(field(raw, "dns"), at("dns")),
-    ipMasq: typeof field(raw, "ipMasq") === "boolean" ? field(raw, "ipMasq") as boolean : undefined,
-    runtimeConfig: optionalObject(
-      field(raw, "runtimeConfig", true),
-      at("runtimeConfig"),
-      "map[string]interface {}",
-    ),
-    args: isJsonObject(field(raw, "args")) ? field(raw, "args") as JsonObject : undefined,
-    rawPrevResult: optionalObject(
-      field(raw, "prevResult", true),
-      at("prevResult"),
-      "map[string]interface {}",
-    ),
+    capabilities: decodeCapabilities(values.capabilities, at("capabilities")),
+    ipam: decodeIpam(values.ipam, at("ipam")),
+    dns: decodeConfDns(values.dns, at("dns")),
+    ipMasq: typeof ipMasq === "boolean" ? ipMasq : undefined,
+    runtimeConfig: decodeMap(values.runtimeConfig, at("runtimeConfig")),
+    args: isJsonObject(args) ? args : undefined,
+    rawPrevResult: decodeMap(values.prevResult, at("prevResult")),
     validAttachments: decodeAttachments(
-      field(raw, "cni.dev/valid-attachments", true),
+      values["cni.dev/valid-attachments"],
       at("cni.dev/valid-attachments"),
     ),
   };

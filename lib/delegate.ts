@@ -31,11 +31,19 @@ import { goQuote } from "./_go_quote.ts";
 import { joinPath } from "./_paths.ts";
 import { pluginFailure } from "./_plugin_failure.ts";
 import { parsePluginResult, startPlugin } from "./_plugin_run.ts";
+import { noteStart } from "./_program_starts.ts";
 import { configVersionOf, parseJson } from "./config.ts";
 import { convertToCurrent } from "./convert.ts";
 import { splitCniPath } from "./env.ts";
 import { CniError } from "./errors.ts";
-import { DEFAULT_TIMEOUT_MS, type Host, tryWriteStderr } from "./host.ts";
+import {
+  DEFAULT_TIMEOUT_MS,
+  type Host,
+  MAX_OUTPUT_BYTES,
+  type RunOutput,
+  timerDelay,
+  tryWriteStderr,
+} from "./host.ts";
 import type { UndoAction } from "./skel.ts";
 import type { AnyResult, Result100 } from "./types.ts";
 
@@ -88,27 +96,49 @@ export async function findInPath(
 }
 
 /**
- * Finds and runs a delegate for one verb. Returns its stdout on success (its stderr is passed on
- * to the caller's stderr, best-effort); throws the delegate's error otherwise.
+ * Finds and runs a delegate for one verb. Returns what it left behind on success (its stderr is
+ * passed on to the caller's stderr, best-effort); throws the delegate's error otherwise.
+ * `started` is called once the delegate runs, before its outcome is known.
  */
 async function runDelegate(
   verb: string,
   pluginType: string,
   stdin: string,
   options: DelegateOptions,
-): Promise<string> {
+  started?: () => void,
+): Promise<RunOutput> {
   const { host } = options;
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const path = await findInPath(pluginType, splitCniPath(options.cniPath), host);
-  const env = { ...options.env, CNI_COMMAND: verb };
-  const output = await startPlugin(host, path, { env, stdin, timeoutMs });
+  const timeoutMs = timerDelay(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  // On its way until it runs (its input then is the host's to note) or cannot.
+  let running = () => {};
+  noteStart(new Promise<void>((resolve) => (running = resolve)));
+  let output: RunOutput | { startError: string };
+  try {
+    const path = await findInPath(pluginType, splitCniPath(options.cniPath), host);
+    const env = { ...options.env, CNI_COMMAND: verb };
+    output = await startPlugin(host, path, { env, stdin, timeoutMs, onStart: running });
+  } finally {
+    running();
+  }
   if ("startError" in output) {
     throw new CniError(0, `netplugin failed with no error message: ${output.startError}`);
   }
+  started?.();
   if (output.code !== 0 || output.signal !== undefined || output.timedOut) {
     throw pluginFailure(output, timeoutMs);
   }
   if (output.stderr !== "") await tryWriteStderr(host, output.stderr);
+  return output;
+}
+
+/** The ADD result a delegate printed, refused when the host cut it at its limit. */
+function resultText(pluginType: string, output: RunOutput): string {
+  if (output.stdoutTruncated) {
+    throw new Error(
+      `the result of ${goQuote(pluginType)} is too large: more than ${MAX_OUTPUT_BYTES} bytes ` +
+        "(16 MiB), the most a run keeps",
+    );
+  }
   return output.stdout;
 }
 
@@ -138,7 +168,8 @@ export function parseDelegateResult(stdout: string, config: string): AnyResult {
 /**
  * Runs ADD on a delegate (the reference's `DelegateAdd`) and returns its result, parsed in its
  * own version (see {@link parseDelegateResult}). Prefer a context's `delegate.add`, which also
- * releases the delegate when the verb fails later.
+ * releases the delegate with a DEL when the ADD fails after it started, or the verb fails later.
+ * A result cut at the host's 16 MiB limit is refused as too large.
  *
  * @param pluginType the delegate's name, e.g. the configuration's `ipam.type`
  * @param stdin the configuration for the delegate, normally the caller's whole stdin
@@ -151,7 +182,8 @@ export async function delegateAdd(
   stdin: string,
   options: DelegateOptions,
 ): Promise<AnyResult> {
-  return parseDelegateResult(await runDelegate("ADD", pluginType, stdin, options), stdin);
+  const output = await runDelegate("ADD", pluginType, stdin, options);
+  return parseDelegateResult(resultText(pluginType, output), stdin);
 }
 
 /**
@@ -215,7 +247,10 @@ export async function delegateStatus(
 export interface Delegator {
   /**
    * ADD on the delegate; its result converted to the newest shape. When the verb fails later (a
-   * throw, or an answer that cannot be written), the delegate gets a DEL with the same stdin.
+   * throw, or an answer that cannot be written), the delegate gets a DEL with the same stdin. An
+   * ADD that ran and failed (an error, a crash, the time limit) may have reserved something
+   * before it stopped: it is followed at once by a DEL with the same stdin, before its error is
+   * thrown.
    */
   add(pluginType: string, stdin?: string): Promise<Result100>;
   /** CHECK on the delegate. */
@@ -226,6 +261,27 @@ export interface Delegator {
   gc(pluginType: string, stdin?: string): Promise<void>;
   /** STATUS on the delegate (spec 1.1.0). */
   status(pluginType: string, stdin?: string): Promise<void>;
+}
+
+/**
+ * The DEL that follows a delegated ADD that ran and failed (spec "Section 2: Execution
+ * Protocol": a failed ADD is cleaned up with a DEL). Its own failure goes to stderr: the ADD's
+ * error is the one to report.
+ */
+async function releaseFailedAdd(
+  pluginType: string,
+  stdin: string,
+  options: DelegateOptions,
+): Promise<void> {
+  try {
+    await delegateDel(pluginType, stdin, options);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    await tryWriteStderr(
+      options.host,
+      `releasing the failed ADD of ${goQuote(pluginType)} failed too: ${why}\n`,
+    );
+  }
 }
 
 /** What {@link delegator} binds. */
@@ -247,9 +303,16 @@ export function delegator(options: DelegatorOptions): Delegator {
   return {
     async add(pluginType, stdin) {
       const input = stdinOf(stdin);
-      const stdout = await runDelegate("ADD", pluginType, input, options);
+      let ran = false;
+      let output: RunOutput;
+      try {
+        output = await runDelegate("ADD", pluginType, input, options, () => ran = true);
+      } catch (error) {
+        if (ran) await releaseFailedAdd(pluginType, input, options);
+        throw error;
+      }
       options.onFailure?.(() => delegateDel(pluginType, input, options));
-      return convertToCurrent(parseDelegateResult(stdout, input));
+      return convertToCurrent(parseDelegateResult(resultText(pluginType, output), input));
     },
     check: (pluginType, stdin) => delegateCheck(pluginType, stdinOf(stdin), options),
     del: (pluginType, stdin) => delegateDel(pluginType, stdinOf(stdin), options),

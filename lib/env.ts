@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { goQuote, goQuoteList } from "./_go_quote.ts";
+import { goQuote, goQuoteList, QUOTE_LIMIT_BYTES } from "./_go_quote.ts";
 import { goText } from "./_go_text.ts";
 import { CniError, ErrorCode } from "./errors.ts";
 import { parseCidr, parseIp } from "./ip.ts";
@@ -102,12 +102,55 @@ export function envText(getenvBytes: GetenvBytes, name: string): string {
   return bytes === undefined ? "" : goText(bytes);
 }
 
+/** The decoder that tells UTF-8 from other bytes, made on first use. */
+let utf8: TextDecoder | undefined;
+
+function isUtf8(bytes: Uint8Array): boolean {
+  try {
+    (utf8 ??= new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Bytes quoted as Go's `%q` quotes a string that is not UTF-8: the text as `goQuote` writes it,
+ * each byte that is not UTF-8 as `\xHH`; at most {@link QUOTE_LIMIT_BYTES} of them.
+ */
+function quoteBytes(bytes: Uint8Array): string {
+  const shown = bytes.subarray(0, QUOTE_LIMIT_BYTES);
+  const encoder = new TextEncoder();
+  let quoted = "";
+  let run = "";
+  let i = 0;
+  for (const char of goText(shown)) {
+    const replaced = char === "\ufffd" &&
+      !(shown[i] === 0xef && shown[i + 1] === 0xbf && shown[i + 2] === 0xbd);
+    if (!replaced) {
+      run += char;
+      i += encoder.encode(char).length;
+      continue;
+    }
+    quoted += `${goQuote(run).slice(1, -1)}\\x${shown[i]!.toString(16).padStart(2, "0")}`;
+    run = "";
+    i++;
+  }
+  quoted = `"${quoted}${goQuote(run).slice(1, -1)}"`;
+  const cut = bytes.length - shown.length;
+  return cut > 0 ? `${quoted} (${cut} more bytes cut)` : quoted;
+}
+
 /**
  * Reads the CNI_* variables for a verb (Go skel's environment walk): container ID and interface
  * name are validated for ADD, CHECK and DEL, and every missing required variable is reported in
- * one error. An empty variable counts as missing. Values are bytes, as in Go: one that is not
- * UTF-8 is read with U+FFFD in place of its bad bytes, and an interface name's length is counted
- * in its real bytes. Variables a verb does not use are passed on unchecked, as the reference does.
+ * one error. An empty variable counts as missing. Values are bytes, as in Go, and an interface
+ * name's length is counted in its bytes. A container ID that is not UTF-8 has invalid characters,
+ * as in Go. CNI_NETNS, CNI_IFNAME, CNI_ARGS and CNI_PATH must be UTF-8 where the verb uses them,
+ * unlike in Go: a plugin hands them on as text, to delegates and to the programs it runs, and
+ * text cannot hold other bytes, so `a\xffb` would name another interface (the same as `a\xfeb`)
+ * or another path. Variables a verb does not use are passed on unchecked, as the reference does,
+ * with U+FFFD in place of each byte that is not UTF-8.
  *
  * @throws {CniError} code 4
  */
@@ -132,6 +175,13 @@ export function readCmdArgs(verb: Verb, getenvBytes: GetenvBytes): CmdArgs {
       );
     }
     if (validates && name === "CNI_IFNAME") validateInterfaceName(value, bytes!.length);
+    if (name !== "CNI_CONTAINERID" && requirement !== "unused" && !isUtf8(bytes!)) {
+      throw new CniError(
+        ErrorCode.invalidEnvironmentVariables,
+        `${name} is not UTF-8`,
+        quoteBytes(bytes!),
+      );
+    }
   }
   if (missing.length > 0) {
     throw new CniError(

@@ -8,6 +8,9 @@
  */
 import { CniError, ErrorCode } from "./errors.ts";
 import { envBytesFromError } from "./_env_bytes.ts";
+import { lazyBackend } from "./_lazy_backend.ts";
+import { noteStart, startsSettled } from "./_program_starts.ts";
+import type { NetnsBackend } from "./net_backend.ts";
 
 /** How one program is run. */
 export interface RunOptions {
@@ -22,9 +25,15 @@ export interface RunOptions {
   stdin?: string | Uint8Array;
   /**
    * The time limit. At the deadline the child's whole process group is killed and its pipes are
-   * no longer waited for, so a grandchild that keeps them open cannot hold the caller.
+   * no longer waited for, so a grandchild that keeps them open cannot hold the caller. A limit
+   * above {@link MAX_TIMEOUT_MS} is that maximum.
    */
   timeoutMs: number;
+  /**
+   * Called with the child's process ID once it started. The child leads a process group of its
+   * own, whose ID this is, so the caller can end it and what it leaves behind.
+   */
+  onStart?: (pid: number) => void;
 }
 
 /** What a finished program left behind. */
@@ -41,6 +50,8 @@ export interface RunOutput {
   stderr: string;
   /** Bytes of stdout and stderr dropped beyond the limit; absent when nothing was dropped. */
   droppedBytes?: number;
+  /** True when stdout was cut at {@link MAX_OUTPUT_BYTES}; absent when it is whole. */
+  stdoutTruncated?: boolean;
 }
 
 /** The default time limit of a program a plugin runs (a delegate, `ip`): one minute. */
@@ -49,8 +60,35 @@ export const DEFAULT_TIMEOUT_MS = 60_000;
 /** The environment variable that sets that time limit, in milliseconds. */
 export const TIMEOUT_VARIABLE = "DENO_CNI_TIMEOUT_MS";
 
+/**
+ * The longest time limit, in milliseconds: 2^31 - 1, about 24.8 days, the most a timer holds
+ * (a longer delay would fire at once).
+ */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/**
+ * A delay a timer can hold: at most {@link MAX_TIMEOUT_MS}; a negative or NaN delay is 0.
+ *
+ * @param ms the delay asked for
+ * @returns the delay a timer gets
+ */
+export function timerDelay(ms: number): number {
+  return ms > MAX_TIMEOUT_MS ? MAX_TIMEOUT_MS : ms > 0 ? ms : 0;
+}
+
 /** The most a run keeps of each of stdout and stderr: 16 MiB. */
 export const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+
+/** What is at a namespace path: see {@link Host.namespacePathKind}. */
+export type NamespacePathKind =
+  | "netns"
+  | "missing"
+  | "a FIFO"
+  | "a regular file"
+  | "a directory"
+  | "a socket"
+  | "a device"
+  | "a symlink";
 
 /** Everything a plugin needs from its process. */
 export interface Host {
@@ -80,8 +118,19 @@ export interface Host {
   /** True when `path` is a regular file (following symlinks). */
   isFile(path: string): Promise<boolean>;
   /**
+   * What is at a path that should be a network namespace, found without opening it (so a FIFO
+   * cannot block): "netns", "missing", or what it is instead ("a FIFO", "a directory"...).
+   */
+  namespacePathKind(path: string): Promise<NamespacePathKind>;
+  /**
+   * The backend the namespace toolkit uses on this host; undefined for the default, which runs
+   * `ip`, `tc`, `sysctl` and `nsenter` through {@link Host.run}.
+   */
+  netnsBackend?(): NetnsBackend | undefined;
+  /**
    * Appends `text` to the file at the absolute `path`, creating it (mode 0640) and its missing
-   * directories. A path through a symlink, or with a "." or ".." component, is refused.
+   * directories. A path through a symlink, or with a "." or ".." component, is refused, and so is
+   * anything but a regular file (a FIFO, a device, a socket, a directory), without blocking.
    */
   appendFile(path: string, text: string): Promise<void>;
   /** Waits `ms` milliseconds. */
@@ -232,6 +281,17 @@ function killGroup(child: Deno.ChildProcess): void {
   }
 }
 
+/** Writes all of `input` to the child's stdin and closes it. */
+async function feed(child: Deno.ChildProcess, input: string | Uint8Array): Promise<void> {
+  const writer = child.stdin.getWriter();
+  try {
+    await writer.write(typeof input === "string" ? encoder.encode(input) : input);
+    await writer.close();
+  } catch {
+    // The child may exit without reading all of stdin: its exit status tells what happened.
+  }
+}
+
 async function runProgram(
   program: string,
   args: readonly string[],
@@ -247,29 +307,31 @@ async function runProgram(
     stderr: "piped",
     detached: true,
   }).spawn();
+  // Its input first: the child may be waiting for it, and nothing here should delay it.
+  const fed = feed(child, options.stdin ?? "");
+  noteStart(fed);
+  options.onStart?.(child.pid);
+  // A timeout signal, not setTimeout, whose first use loads Deno's Node timers module: a few
+  // milliseconds of every run. The listener keeps the timer alive; removing it lets it go.
+  const limit = AbortSignal.timeout(timerDelay(options.timeoutMs));
   let timedOut = false;
   let expire = () => {};
   const deadline = new Promise<void>((resolve) => (expire = resolve));
-  const timer = setTimeout(() => {
+  const onDeadline = () => {
     timedOut = true;
     killGroup(child);
     expire();
-  }, options.timeoutMs);
-  const feed = (async () => {
-    const writer = child.stdin.getWriter();
-    try {
-      const input = options.stdin ?? "";
-      await writer.write(typeof input === "string" ? encoder.encode(input) : input);
-      await writer.close();
-    } catch {
-      // The child may exit without reading all of stdin: its exit status tells what happened.
-    }
-  })();
+  };
+  limit.addEventListener("abort", onDeadline, { once: true });
   const stdout = readAll(child.stdout, MAX_OUTPUT_BYTES);
   const stderr = readAll(child.stderr, MAX_OUTPUT_BYTES);
-  const finished = Promise.all([child.status, stdout, stderr, feed]);
-  const outcome = await Promise.race([finished, deadline]);
-  clearTimeout(timer);
+  const finished = Promise.all([child.status, stdout, stderr, fed]);
+  let outcome: Awaited<typeof finished> | void;
+  try {
+    outcome = await Promise.race([finished, deadline]);
+  } finally {
+    limit.removeEventListener("abort", onDeadline);
+  }
   if (outcome === undefined) {
     // The deadline: whatever still holds the pipes is not waited for.
     const status = await child.status;
@@ -292,6 +354,7 @@ async function runProgram(
     stdout: decoder.decode(out.bytes),
     stderr: decoder.decode(err.bytes),
     ...(dropped > 0 ? { droppedBytes: dropped } : {}),
+    ...(out.dropped > 0 ? { stdoutTruncated: true } : {}),
   };
 }
 
@@ -329,10 +392,26 @@ async function checkNoSymlinks(parts: readonly string[]): Promise<void> {
   }
 }
 
+/** What a file that is not a regular file is, for an error message. */
+function fileKind(info: Deno.FileInfo): string {
+  if (info.isDirectory) return "a directory";
+  if (info.isFifo) return "a FIFO";
+  if (info.isCharDevice) return "a character device";
+  if (info.isBlockDevice) return "a block device";
+  if (info.isSocket) return "a socket";
+  if (info.isSymlink) return "a symlink";
+  return "not a regular file";
+}
+
 /**
  * Appends without following symlinks: every component is checked with lstat, a new file is made
  * with O_EXCL (which never follows a symlink), and an existing one is checked again after it is
  * opened, so a symlink swapped in between is not written through.
+ *
+ * Only a regular file is appended to. A FIFO would block an open for writing until something
+ * reads it, so an existing file is refused unless lstat calls it a regular file, and is opened
+ * for reading and writing, which on Linux never blocks on a FIFO swapped in after the check; the
+ * check after the open then refuses it.
  */
 async function appendNoFollow(path: string, text: string): Promise<void> {
   const parts = components(path);
@@ -342,17 +421,81 @@ async function appendNoFollow(path: string, text: string): Promise<void> {
     file = await Deno.open(path, { write: true, createNew: true, mode: 0o640 });
   } catch (error) {
     if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
-    file = await Deno.open(path, { append: true });
+    const named = await Deno.lstat(path);
+    if (!named.isFile) throw new Error(`not a regular file (${fileKind(named)}): ${path}`);
+    file = await Deno.open(path, { read: true, append: true });
   }
   try {
     const [opened, named] = await Promise.all([file.stat(), Deno.lstat(path)]);
-    if (!opened.isFile || named.isSymlink || opened.ino !== named.ino || opened.dev !== named.dev) {
+    if (!opened.isFile) throw new Error(`not a regular file (${fileKind(opened)}): ${path}`);
+    if (named.isSymlink || opened.ino !== named.ino || opened.dev !== named.dev) {
       throw new Error(`the log file changed while it was opened: ${path}`);
     }
     writeAll(file, text);
   } finally {
     file.close();
   }
+}
+
+/** What `stat` calls each kind of file (`%F`), as {@link NamespacePathKind}. */
+const FILE_KINDS: Readonly<Record<string, NamespacePathKind>> = {
+  "regular file": "a regular file",
+  "regular empty file": "a regular file",
+  directory: "a directory",
+  fifo: "a FIFO",
+  socket: "a socket",
+  "character special file": "a device",
+  "block special file": "a device",
+  "symbolic link": "a symlink",
+};
+
+/**
+ * What is at `path`, found with the system's `stat`, which never opens it (so a FIFO cannot
+ * block), and which can look at `/proc` paths Deno's permissions keep from the plugin: a network
+ * namespace is a file on nsfs, the filesystem of `stat`'s own `/proc/self/ns/net`.
+ */
+async function namespacePathKind(
+  path: string,
+  plugin: string | undefined,
+): Promise<NamespacePathKind> {
+  let output: RunOutput | undefined;
+  for (const program of ["/usr/bin/stat", "/bin/stat"]) {
+    try {
+      output = await runProgram(program, ["-L", "-c", "%d %F", "--", "/proc/self/ns/net", path], {
+        env: { LC_ALL: "C" },
+        clearEnv: true,
+        timeoutMs: DEFAULT_TIMEOUT_MS,
+      });
+      break;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) rethrow(error, plugin);
+    }
+  }
+  if (output === undefined) throw new Error('cannot find "stat" (Debian package coreutils)');
+  const [own, found] = output.stdout.split("\n");
+  if (found === undefined || found === "") {
+    if (/No such file or directory|Not a directory/.test(output.stderr)) return "missing";
+    throw new Error(`stat ${JSON.stringify(path)} failed: ${output.stderr.trim().slice(0, 200)}`);
+  }
+  const device = found.slice(0, found.indexOf(" "));
+  const kind = FILE_KINDS[found.slice(found.indexOf(" ") + 1)] ?? "a device";
+  if (kind === "a regular file" && device === own?.slice(0, own.indexOf(" "))) return "netns";
+  return kind;
+}
+
+/**
+ * The netlink backend when the plugin may use FFI (`--allow-ffi`): then no program runs for the
+ * namespace toolkit. Without FFI, undefined: the toolkit runs `ip` and `nsenter`. It is loaded on
+ * first use, once the programs on their way have their input (`./_program_starts.ts`).
+ */
+function netlinkIfGranted(): NetnsBackend | undefined {
+  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return undefined;
+  return lazyBackend("netlink", async () => {
+    await startsSettled();
+    const { netlinkBackend } = await import("./netlink/backend.ts");
+    await startsSettled();
+    return netlinkBackend();
+  });
 }
 
 /**
@@ -365,6 +508,7 @@ async function appendNoFollow(path: string, text: string): Promise<void> {
  */
 export function denoHost(options: DenoHostOptions = {}): Host {
   const plugin = options.plugin;
+  let netlink: { backend: NetnsBackend | undefined } | undefined;
   return {
     getenvBytes: (name, optional = false) => getenvBytes(name, optional, plugin),
     readStdin,
@@ -386,6 +530,8 @@ export function denoHost(options: DenoHostOptions = {}): Host {
         return false;
       }
     },
+    namespacePathKind: (path) => namespacePathKind(path, plugin),
+    netnsBackend: () => (netlink ??= { backend: netlinkIfGranted() }).backend,
     async appendFile(path, text) {
       try {
         await appendNoFollow(path, text);
@@ -393,6 +539,6 @@ export function denoHost(options: DenoHostOptions = {}): Host {
         rethrow(error, plugin);
       }
     },
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, timerDelay(ms))),
   };
 }

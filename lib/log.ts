@@ -15,7 +15,8 @@
  * to both. A compiled plugin reads the variables only when its permissions name them
  * (`--allow-env=...,DENO_CNI_LOG_LEVEL,DENO_CNI_LOG_FILE`) and writes the file only inside its
  * `--allow-write` paths (by convention `--allow-write=/var/log/cni`). The file is appended through
- * the host, which refuses a path through a symlink: `log.file` comes from stdin.
+ * the host, which refuses a path through a symlink and anything but a regular file (a FIFO would
+ * block the verb): `log.file` comes from stdin.
  *
  * @module
  */

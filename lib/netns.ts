@@ -1,350 +1,130 @@
 /**
- * The namespace toolkit: run `ip` and `sysctl` inside a network namespace, with typed helpers
- * over `ip -j` for links, addresses and routes. What Go plugins get from `ns.WithNetNSPath`,
- * `netlink` and `sysctl`.
+ * The namespace toolkit: links, addresses, routes, qdiscs and sysctls in a network namespace,
+ * from typed values. What Go plugins get from `ns.WithNetNSPath`, `netlink` and `sysctl`.
  *
- * Programs run through the {@link Host}: argv only, never a shell or a batch file; found in the
- * system directories ({@link SYSTEM_PATH}) and run with that PATH, `LC_ALL=C` and nothing else
- * in their environment; killed at a time limit. A namespace other than the plugin's own is
- * entered with `nsenter --net=<path>`. Every interface name is checked with the kernel's rules
- * before it reaches a program, and addresses are parsed and printed canonically, so nothing from
- * stdin or the environment can become a second command.
+ * The work is done by a backend (`./net_backend.ts`), all three with the same behaviour:
+ * - netlink, in this process through FFI: the default when the plugin has `--allow-ffi`; no
+ *   program runs;
+ * - exec: `ip`, `tc` and `sysctl` from the system directories, through `nsenter --net=<path>`
+ *   for another namespace, with argv only and nothing but PATH and `LC_ALL=C` in their
+ *   environment: for a plugin that is not granted FFI;
+ * - the model kernel of `./testing`, for tests without root.
+ *
+ * Every interface name is checked with the kernel's rules, every address parsed and written
+ * canonically, and every number checked before a backend sees it, so nothing from stdin or the
+ * environment can become a second command or a malformed message. A namespace path is checked to
+ * be a network namespace before anything opens it. The kernel's refusals are {@link KernelError}s
+ * naming the errno, the operation and the object.
  *
  * In a plugin made with `definePlugin`, the context's `inContainer` and `onHost` are toolkits
  * bound to CNI_NETNS and to the plugin's own namespace.
  *
- * @example Reading a link in a test, with a fake `ip`
+ * @example Setting up a veth pair on the model kernel
  * ```ts
  * import assert from "node:assert/strict";
  * import { netns } from "./netns.ts";
- * import { fakeHost } from "./testing.ts";
+ * import { fakeHost, modelKernel } from "./testing.ts";
  *
- * const host = fakeHost({
- *   programs: {
- *     ip: () => "",
- *     nsenter: () => '[{"ifindex":2,"ifname":"eth0","mtu":1500,"address":"0a:58:0a:01:00:05",' +
- *       '"flags":["UP"],"linkinfo":{"info_kind":"veth"}}]',
- *   },
- * });
- * const link = await netns("/var/run/netns/c1", { host }).link("eth0");
- * assert.deepEqual(link, {
- *   name: "eth0",
- *   index: 2,
- *   mtu: 1500,
- *   mac: "0a:58:0a:01:00:05",
- *   up: true,
- *   kind: "veth",
- * });
- * assert.deepEqual(host.runs[0]?.args, [
- *   "--net=/var/run/netns/c1", "--", "/usr/sbin/ip", "-j", "-d", "link", "show", "dev", "eth0",
- * ]);
+ * const kernel = modelKernel();
+ * kernel.addNamespace("/var/run/netns/c1");
+ * const host = fakeHost({ kernel });
+ * const onHost = netns(undefined, { host });
+ * await onHost.createVeth({ name: "veth1", peerName: "eth0", peerNetns: "/var/run/netns/c1" });
+ * const container = netns("/var/run/netns/c1", { host });
+ * await container.addAddress("eth0", "10.1.0.5/24");
+ * await container.setLinkUp("eth0");
+ * const eth0 = await container.link("eth0");
+ * assert.equal(eth0?.kind, "veth");
+ * assert.equal(eth0?.up, true);
+ * assert.deepEqual((await container.addresses("eth0")).map((a) => a.cidr), ["10.1.0.5/24"]);
  * ```
  *
  * @module
  */
-import { isJsonObject } from "./_decode.ts";
 import { goQuoteCapped } from "./_go_quote.ts";
+import { lazyBackend, prepareOps } from "./_lazy_backend.ts";
+import {
+  CommandError,
+  failed,
+  programFinder,
+  programRunner,
+  SYSTEM_DIRS,
+  SYSTEM_PATH,
+} from "./_system_programs.ts";
 import { CniError, ErrorCode } from "./errors.ts";
 import { DEFAULT_TIMEOUT_MS, type Host, type RunOutput } from "./host.ts";
 import { formatCidr, formatIp, isIpv4, parseCidr, parseIp } from "./ip.ts";
+import type { NamespaceOps, NetnsBackend } from "./net_backend.ts";
+import type {
+  Address,
+  AddressOptions,
+  KernelRoute,
+  Link,
+  LinkChanges,
+  LinkSpec,
+  Qdisc,
+  RouteSpec,
+  TbfSpec,
+} from "./net_types.ts";
 import { kernelInterfaceNameProblem } from "./names.ts";
 
-/** The directories system programs are taken from, in order. */
-export const SYSTEM_DIRS: readonly string[] = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"];
-
-/** The PATH programs run with. */
-export const SYSTEM_PATH: string = SYSTEM_DIRS.join(":");
-
-/** Which Debian package has each program, for the error when one is missing. */
-const PACKAGES: Readonly<Record<string, string>> = {
-  ip: "iproute2",
-  nsenter: "util-linux",
-  sysctl: "procps",
-};
-
-/** A link as `ip -j -d link show` reports it. */
-export interface Link {
-  /** The interface name. */
-  name: string;
-  /** The interface index in its namespace. */
-  index: number;
-  /** The MTU. */
-  mtu?: number;
-  /** The hardware address, lower case. */
-  mac?: string;
-  /** True when the link is administratively up. */
-  up: boolean;
-  /** The link's kind ("veth", "bridge", "dummy"...); absent for a plain device. */
-  kind?: string;
-}
-
-/** An address as `ip -j addr show` reports it. */
-export interface Address {
-  /** The interface holding it. */
-  dev: string;
-  /** The address with its prefix length, canonical ("10.1.0.5/24", "2001:db8::5/64"). */
-  cidr: string;
-  /** 4 or 6. */
-  family: 4 | 6;
-  /** The scope ("global", "link", "host"). */
-  scope?: string;
-}
-
-/** A route as `ip -j route show` reports it. */
-export interface KernelRoute {
-  /** The destination, canonical; the default route is "0.0.0.0/0" or "::/0". */
-  dst: string;
-  /** The next hop. */
-  gateway?: string;
-  /** The outgoing interface. */
-  dev?: string;
-  /** The table: "main", "local" or a number as text. */
-  table: string;
-  /** The scope ("global", "link", "host"). */
-  scope?: string;
-  /** The metric (`priority` in a CNI result). */
-  metric?: number;
-  /** The preferred source address. */
-  prefsrc?: string;
-}
-
-/** A route to add; addresses are checked and written canonically. */
-export interface RouteSpec {
-  /** The destination ("10.9.0.0/16", "0.0.0.0/0" or a bare address for a host route). */
-  dst: string;
-  /** The next hop, in the destination's family. */
-  via?: string;
-  /** The outgoing interface. */
-  dev: string;
-  /** The preferred source address. */
-  src?: string;
-  /** "link", "host", "global" or a number. */
-  scope?: "link" | "host" | "global" | number;
-  /** The routing table. */
-  table?: number;
-  /** The metric. */
-  metric?: number;
-  /** The route's MTU. */
-  mtu?: number;
-  /** The TCP maximum segment size to advertise. */
-  advmss?: number;
-}
-
-/** The `ip route` words of a route, every value checked and canonical. */
-function routeWords(verb: "add" | "del", route: RouteSpec): string[] {
-  const words = ["route", verb, canonicalDst(route.dst)];
-  if (route.via !== undefined) words.push("via", canonicalIp(route.via, "gateway"));
-  words.push("dev", checkInterfaceName(route.dev));
-  if (route.src !== undefined) words.push("src", canonicalIp(route.src, "source address"));
-  if (route.scope !== undefined) {
-    words.push(
-      "scope",
-      typeof route.scope === "number" ? nonNegative(route.scope, "scope") : route.scope,
-    );
-  }
-  if (route.table !== undefined) words.push("table", nonNegative(route.table, "table"));
-  if (route.metric !== undefined) words.push("metric", nonNegative(route.metric, "metric"));
-  if (route.mtu !== undefined) words.push("mtu", nonNegative(route.mtu, "MTU"));
-  if (route.advmss !== undefined) words.push("advmss", nonNegative(route.advmss, "advmss"));
-  return words;
-}
+export { CommandError, SYSTEM_DIRS, SYSTEM_PATH };
+export { KernelError, type KernelErrorOptions, NamespaceMissingError } from "./net_errors.ts";
+export type { NamespaceOps, NetnsBackend } from "./net_backend.ts";
+export type {
+  Address,
+  AddressOptions,
+  IpvlanMode,
+  KernelRoute,
+  Link,
+  LinkChanges,
+  LinkCommon,
+  LinkSpec,
+  MacvlanMode,
+  Qdisc,
+  RouteSpec,
+  TbfSettings,
+  TbfSpec,
+} from "./net_types.ts";
 
 /** Options of {@link netns}. */
 export interface NetnsOptions {
-  /** The process that runs the programs. */
+  /** The process: it runs programs, and may name the backend (`Host.netnsBackend`). */
   host: Host;
-  /** Each program's time limit; default one minute. */
+  /** Each program's time limit (the exec backend, `run`, `ip`); default one minute. */
   timeoutMs?: number;
+  /** The backend; default the host's, else exec. */
+  backend?: NetnsBackend;
 }
 
-/** A namespace that cannot be opened: it is gone, or never was. */
-export class NamespaceMissingError extends Error {
-  /** The namespace's path. */
-  readonly path: string;
-
-  /**
-   * Makes the error.
-   *
-   * @param path the namespace's path
-   * @param detail why it cannot be opened
-   */
-  constructor(path: string, detail: string) {
-    super(`failed to open netns ${JSON.stringify(path)}: ${detail}`);
-    this.name = "NamespaceMissingError";
-    this.path = path;
-  }
-}
-
-/** A program that ran and failed; its stderr, at most 1 KiB of it, is in the message. */
-export class CommandError extends Error {
-  /** What the program left behind. */
-  readonly output: RunOutput;
-
-  /**
-   * Makes the error.
-   *
-   * @param words the command, for the message
-   * @param output what it left behind
-   */
-  constructor(words: readonly string[], output: RunOutput) {
-    const why = output.timedOut
-      ? "timed out"
-      : output.stderr.trim() !== ""
-      ? goQuoteCapped(output.stderr.trim())
-      : output.signal !== undefined
-      ? `killed by ${output.signal}`
-      : `exit status ${output.code}`;
-    super(`${words.join(" ")} failed: ${why}`);
-    this.name = "CommandError";
-    this.output = output;
-  }
-}
-
-/**
- * Checks an interface name with the kernel's rules before it is used.
- *
- * @returns the name
- * @throws {CniError} code 7 naming the problem
- */
-export function checkInterfaceName(name: string): string {
-  const problem = kernelInterfaceNameProblem(name);
-  if (problem !== undefined) {
-    throw new CniError(
-      ErrorCode.invalidNetworkConfig,
-      `invalid interface name ${goQuoteCapped(name)}: it ${problem}`,
-    );
-  }
-  return name;
-}
-
-function checkNetnsPath(path: string): string {
-  if (!path.startsWith("/") || path.includes("\0")) {
-    throw new CniError(
-      ErrorCode.invalidEnvironmentVariables,
-      `invalid netns path ${goQuoteCapped(path)}: it must be absolute`,
-    );
-  }
-  return path;
-}
-
-/** A destination as the kernel prints it and `ip` reads it, canonical. */
-function canonicalDst(dst: string): string {
-  if (dst === "default") return dst;
-  const cidr = parseCidr(dst.includes("/") ? dst : `${dst}/${dst.includes(":") ? 128 : 32}`);
-  if (cidr === undefined) {
-    throw new CniError(
-      ErrorCode.invalidNetworkConfig,
-      `invalid route destination ${JSON.stringify(dst)}`,
-    );
-  }
-  return formatCidr(cidr);
-}
-
-function canonicalIp(text: string, what: string): string {
-  const address = parseIp(text);
-  if (address === undefined) {
-    throw new CniError(ErrorCode.invalidNetworkConfig, `invalid ${what} ${JSON.stringify(text)}`);
-  }
-  return formatIp(address);
-}
-
-function nonNegative(value: number, what: string): string {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new CniError(ErrorCode.invalidNetworkConfig, `invalid ${what} ${value}`);
-  }
-  return String(value);
-}
-
-/** A sysctl key: dot- or slash-separated words, no "." or ".." and nothing sysctl reads as an option. */
-const SYSCTL_KEY = /^[A-Za-z0-9_][A-Za-z0-9_@#+-]*(?:[./][A-Za-z0-9_@#+-]+)*$/;
-
-function checkSysctlKey(key: string): string {
-  const parts = key.split(/[./]/);
-  if (!SYSCTL_KEY.test(key) || parts.some((part) => part === "..")) {
-    throw new CniError(ErrorCode.invalidNetworkConfig, `invalid sysctl key ${goQuoteCapped(key)}`);
-  }
-  return key;
-}
-
-function checkSysctlValue(value: string): string {
-  // deno-lint-ignore no-control-regex
-  if (/[\x00-\x1f]/.test(value)) {
-    throw new CniError(
-      ErrorCode.invalidNetworkConfig,
-      `invalid sysctl value ${goQuoteCapped(value)}: control characters`,
-    );
-  }
-  return value;
-}
-
-function record(value: unknown): Record<string, unknown> {
-  return isJsonObject(value) ? value : {};
-}
-
-/** Parses `ip -j` output: one JSON array. */
-function parseIpJson(stdout: string, words: readonly string[]): unknown[] {
-  if (stdout.trim() === "") return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(stdout);
-  } catch {
-    throw new Error(`${words.join(" ")} printed no JSON: ${goQuoteCapped(stdout)}`);
-  }
-  if (!Array.isArray(parsed)) throw new Error(`${words.join(" ")} printed no JSON list`);
-  return parsed;
-}
-
-function toLink(entry: unknown): Link {
-  const r = record(entry);
-  const flags = Array.isArray(r.flags) ? r.flags : [];
-  const kind = record(r.linkinfo).info_kind;
-  return {
-    name: String(r.ifname ?? ""),
-    index: typeof r.ifindex === "number" ? r.ifindex : 0,
-    ...(typeof r.mtu === "number" ? { mtu: r.mtu } : {}),
-    ...(typeof r.address === "string" ? { mac: r.address.toLowerCase() } : {}),
-    up: flags.includes("UP"),
-    ...(typeof kind === "string" ? { kind } : {}),
-  };
-}
-
-function toAddresses(entry: unknown): Address[] {
-  const r = record(entry);
-  const infos = Array.isArray(r.addr_info) ? r.addr_info : [];
-  const addresses: Address[] = [];
-  for (const info of infos.map(record)) {
-    const cidr = parseCidr(`${info.local}/${info.prefixlen}`);
-    if (cidr === undefined) continue;
-    addresses.push({
-      dev: String(r.ifname ?? ""),
-      cidr: formatCidr(cidr),
-      family: isIpv4(cidr.address) ? 4 : 6,
-      ...(typeof info.scope === "string" ? { scope: info.scope } : {}),
-    });
-  }
-  return addresses;
-}
-
-function toRoute(entry: unknown, family: 4 | 6): KernelRoute {
-  const r = record(entry);
-  const dst = typeof r.dst === "string" ? r.dst : "";
-  return {
-    dst: dst === "default" ? (family === 4 ? "0.0.0.0/0" : "::/0") : canonicalDst(dst),
-    ...(typeof r.gateway === "string" ? { gateway: r.gateway } : {}),
-    ...(typeof r.dev === "string" ? { dev: r.dev } : {}),
-    table: r.table === undefined ? "main" : String(r.table),
-    ...(typeof r.scope === "string" ? { scope: r.scope } : {}),
-    ...(typeof r.metric === "number" ? { metric: r.metric } : {}),
-    ...(typeof r.prefsrc === "string" ? { prefsrc: r.prefsrc } : {}),
-  };
+/** What {@link Netns.createVeth} takes. */
+export interface VethOptions {
+  /** The name of the end created here. */
+  name: string;
+  /** The name of the other end. */
+  peerName: string;
+  /** The namespace path the other end is created in, directly; here when absent. */
+  peerNetns?: string;
+  /** Both ends' MTU. */
+  mtu?: number;
 }
 
 /** The namespace toolkit bound to one namespace. */
 export interface Netns {
   /** The namespace's path; undefined for the plugin's own namespace. */
   readonly path: string | undefined;
+  /** Which backend does the work: "netlink", "exec" or "model". */
+  readonly backend: NetnsBackend["kind"];
+  /**
+   * Readies the backend for this namespace and changes nothing: the netlink backend loads its
+   * code and opens the namespace and a socket in it, so the first operation need not. Call it
+   * before waiting for something slow, such as an IPAM delegate. Never fails: a problem is the
+   * first operation's to report.
+   */
+  prepare(): Promise<void>;
   /**
    * Runs a system program in the namespace: `program` is a name found in {@link SYSTEM_DIRS}.
+   * It runs through `nsenter` whatever the backend: for what the toolkit has no operation for.
    *
    * @throws {NamespaceMissingError} when the namespace cannot be opened
    */
@@ -358,41 +138,70 @@ export interface Netns {
   ip(args: readonly string[]): Promise<string>;
   /** Every link. */
   links(): Promise<Link[]>;
-  /** One link, or undefined when there is none of that name. */
-  link(name: string): Promise<Link | undefined>;
-  /** The addresses, of one link or of all. */
-  addresses(dev?: string): Promise<Address[]>;
-  /** The routes of a family, in the main table or the one given ("all" for every table). */
-  routes(family: 4 | 6, table?: number | "all"): Promise<KernelRoute[]>;
-  /** Sets a link up. */
-  setLinkUp(name: string): Promise<void>;
-  /** Deletes a link; false when there was none of that name. */
-  deleteLink(name: string): Promise<boolean>;
+  /** One link by name or index, or undefined when there is none. */
+  link(ref: string | number): Promise<Link | undefined>;
+  /**
+   * Creates a link: a veth pair (the peer possibly directly in another namespace), macvlan,
+   * ipvlan, vlan, bridge or dummy.
+   *
+   * @throws {KernelError} EEXIST for a name that is taken, ENODEV for a missing parent
+   */
+  createLink(spec: LinkSpec): Promise<void>;
   /**
    * Creates a veth pair: `name` here, `peerName` in the namespace at `peerNetns` (or here).
    *
-   * @throws {CommandError} when it fails, e.g. "File exists" for a taken name
+   * @throws {KernelError} EEXIST for a name that is taken
    */
-  createVeth(
-    options: { name: string; peerName: string; peerNetns?: string; mtu?: number },
-  ): Promise<void>;
+  createVeth(options: VethOptions): Promise<void>;
+  /** Changes a link: up/down, MTU, MAC, txqueuelen, promisc, allmulti, master. */
+  setLink(name: string, changes: LinkChanges): Promise<void>;
+  /** Sets a link up. */
+  setLinkUp(name: string): Promise<void>;
+  /** Sets a link down. */
+  setLinkDown(name: string): Promise<void>;
+  /** Renames a link. */
+  renameLink(name: string, newName: string): Promise<void>;
+  /** Moves a link into the namespace at `netnsPath`, renamed to `options.name` when given. */
+  moveLink(name: string, netnsPath: string, options?: { name?: string }): Promise<void>;
+  /** Deletes a link; false when there was none of that name. */
+  deleteLink(name: string): Promise<boolean>;
+  /**
+   * The index of a veth's peer, in the peer's namespace (Go's `GetVethPeerIfindex`).
+   *
+   * @throws {Error} when the link is missing or not a veth
+   */
+  vethPeerIndex(name: string): Promise<number>;
+  /** The addresses, of one link or of all. */
+  addresses(dev?: string): Promise<Address[]>;
   /** Adds an address; `noPrefixRoute` leaves out the subnet route, `noDad` skips IPv6 DAD. */
-  addAddress(
-    dev: string,
-    cidr: string,
-    options?: { noPrefixRoute?: boolean; noDad?: boolean },
-  ): Promise<void>;
+  addAddress(dev: string, cidr: string, options?: AddressOptions): Promise<void>;
+  /** Deletes an address; false when the link does not have it. */
+  deleteAddress(dev: string, cidr: string): Promise<boolean>;
+  /** The routes of a family, in the main table or the one given ("all" for every table). */
+  routes(family: 4 | 6, table?: number | "all"): Promise<KernelRoute[]>;
   /**
    * Adds a route; never replaces one.
    *
-   * @throws {CommandError} with "File exists" when the route is there already
+   * @throws {KernelError} EEXIST when the route is there already
    */
   addRoute(route: RouteSpec): Promise<void>;
+  /** Adds a route, or replaces the one to the same destination, table and metric. */
+  replaceRoute(route: RouteSpec): Promise<void>;
   /**
    * Deletes the route with this destination through this device (and next hop, table, metric
    * when given), never one through another device; false when there is none.
    */
   deleteRoute(route: RouteSpec): Promise<boolean>;
+  /** The qdiscs, of one link or of all. */
+  qdiscs(dev?: string): Promise<Qdisc[]>;
+  /**
+   * Attaches a token bucket filter as the link's root qdisc.
+   *
+   * @throws {KernelError} EEXIST when the link has a root qdisc of its own
+   */
+  addTbf(dev: string, spec: TbfSpec): Promise<void>;
+  /** Deletes the link's root qdisc; false when it has none of its own. */
+  deleteRootQdisc(dev: string): Promise<boolean>;
   /** Reads a sysctl, e.g. "net.ipv4.ip_forward". */
   sysctlGet(key: string): Promise<string>;
   /** Writes a sysctl. */
@@ -400,168 +209,326 @@ export interface Netns {
 }
 
 /**
+ * Checks an interface name with the kernel's rules before it is used.
+ *
+ * @returns the name
+ * @throws {CniError} code 7 naming the problem
+ */
+export function checkInterfaceName(name: string): string {
+  const problem = kernelInterfaceNameProblem(name) ??
+    (name.includes("%")
+      ? 'has "%", which the kernel reads as a pattern for a free number'
+      : undefined);
+  if (problem !== undefined) {
+    throw new CniError(
+      ErrorCode.invalidNetworkConfig,
+      `invalid interface name ${goQuoteCapped(name)}: it ${problem}`,
+    );
+  }
+  return name;
+}
+
+function invalid(what: string, value: unknown): CniError {
+  const text = typeof value === "string" ? goQuoteCapped(value) : String(value);
+  return new CniError(ErrorCode.invalidNetworkConfig, `invalid ${what} ${text}`);
+}
+
+function checkNetnsPath(path: string): string {
+  if (!path.startsWith("/") || path.includes("\0")) {
+    throw new CniError(
+      ErrorCode.invalidEnvironmentVariables,
+      `invalid netns path ${goQuoteCapped(path)}: it must be absolute`,
+    );
+  }
+  return path;
+}
+
+const U32_MAX = 0xffffffff;
+
+function unsigned(value: number, what: string, max = U32_MAX): number {
+  if (!Number.isSafeInteger(value) || value < 0 || value > max) throw invalid(what, value);
+  return value;
+}
+
+function checkCidr(cidr: string): string {
+  const parsed = parseCidr(cidr);
+  if (parsed === undefined) throw invalid("address", cidr);
+  return formatCidr(parsed);
+}
+
+function checkIp(text: string, what: string): string {
+  const address = parseIp(text);
+  if (address === undefined) throw invalid(what, text);
+  return formatIp(address);
+}
+
+function checkMac(mac: string): string {
+  if (!/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(mac)) throw invalid("MAC address", mac);
+  return mac.toLowerCase();
+}
+
+/** A route destination in canonical form: "default" and bare addresses as CIDRs. */
+function checkDst(dst: string): string {
+  if (dst === "default") return "0.0.0.0/0";
+  const cidr = parseCidr(dst.includes("/") ? dst : `${dst}/${dst.includes(":") ? 128 : 32}`);
+  if (cidr === undefined) throw invalid("route destination", dst);
+  return formatCidr(cidr);
+}
+
+function checkRoute(route: RouteSpec): RouteSpec {
+  const dst = checkDst(route.dst);
+  const v4 = dst.includes(".");
+  const checked: RouteSpec = { dst, dev: checkInterfaceName(route.dev) };
+  if (route.via !== undefined) {
+    const via = checkIp(route.via, "gateway");
+    if (via.includes(".") !== v4) {
+      throw invalid(`gateway for ${dst}`, route.via);
+    }
+    checked.via = via;
+  }
+  if (route.src !== undefined) checked.src = checkIp(route.src, "source address");
+  if (route.scope !== undefined) {
+    if (typeof route.scope === "number") checked.scope = unsigned(route.scope, "scope", 255);
+    else if (["link", "host", "global"].includes(route.scope)) checked.scope = route.scope;
+    else throw invalid("scope", route.scope);
+  }
+  if (route.table !== undefined) checked.table = unsigned(route.table, "table");
+  if (route.metric !== undefined) checked.metric = unsigned(route.metric, "metric");
+  if (route.mtu !== undefined) checked.mtu = unsigned(route.mtu, "route MTU");
+  if (route.advmss !== undefined) checked.advmss = unsigned(route.advmss, "advmss");
+  return checked;
+}
+
+function checkLinkSpec(spec: LinkSpec): LinkSpec {
+  const common = {
+    name: checkInterfaceName(spec.name),
+    ...(spec.mtu === undefined ? {} : { mtu: unsigned(spec.mtu, "MTU") }),
+    ...(spec.mac === undefined ? {} : { mac: checkMac(spec.mac) }),
+    ...(spec.txqueuelen === undefined
+      ? {}
+      : { txqueuelen: unsigned(spec.txqueuelen, "txqueuelen") }),
+    ...(spec.netns === undefined ? {} : { netns: checkNetnsPath(spec.netns) }),
+  };
+  switch (spec.kind) {
+    case "veth":
+      return {
+        ...common,
+        kind: "veth",
+        peerName: checkInterfaceName(spec.peerName),
+        ...(spec.peerNetns === undefined ? {} : { peerNetns: checkNetnsPath(spec.peerNetns) }),
+        ...(spec.peerMac === undefined ? {} : { peerMac: checkMac(spec.peerMac) }),
+      };
+    case "macvlan":
+      if (
+        spec.mode !== undefined &&
+        !["private", "vepa", "bridge", "passthru", "source"].includes(spec.mode)
+      ) throw invalid("macvlan mode", spec.mode);
+      return {
+        ...common,
+        kind: "macvlan",
+        parent: checkInterfaceName(spec.parent),
+        ...(spec.mode === undefined ? {} : { mode: spec.mode }),
+      };
+    case "ipvlan":
+      if (spec.mode !== undefined && !["l2", "l3", "l3s"].includes(spec.mode)) {
+        throw invalid("ipvlan mode", spec.mode);
+      }
+      return {
+        ...common,
+        kind: "ipvlan",
+        parent: checkInterfaceName(spec.parent),
+        ...(spec.mode === undefined ? {} : { mode: spec.mode }),
+      };
+    case "vlan":
+      return {
+        ...common,
+        kind: "vlan",
+        parent: checkInterfaceName(spec.parent),
+        vlanId: unsigned(spec.vlanId, "VLAN id", 4094),
+      };
+    case "bridge":
+    case "dummy":
+      return { ...common, kind: spec.kind };
+    default:
+      throw invalid("link kind", (spec as { kind?: unknown }).kind);
+  }
+}
+
+function checkLinkChanges(changes: LinkChanges): LinkChanges {
+  const checked: LinkChanges = {};
+  if (changes.up !== undefined) checked.up = changes.up === true;
+  if (changes.mtu !== undefined) checked.mtu = unsigned(changes.mtu, "MTU");
+  if (changes.mac !== undefined) checked.mac = checkMac(changes.mac);
+  if (changes.txqueuelen !== undefined) {
+    checked.txqueuelen = unsigned(changes.txqueuelen, "txqueuelen");
+  }
+  if (changes.promisc !== undefined) checked.promisc = changes.promisc === true;
+  if (changes.allmulti !== undefined) checked.allmulti = changes.allmulti === true;
+  if (changes.master !== undefined) {
+    checked.master = changes.master === null ? null : checkInterfaceName(changes.master);
+  }
+  return checked;
+}
+
+function checkTbf(spec: TbfSpec): TbfSpec {
+  const rate = unsigned(spec.rate, "tbf rate", Number.MAX_SAFE_INTEGER);
+  if (rate === 0) throw invalid("tbf rate", rate);
+  const checked: TbfSpec = { rate, burst: unsigned(spec.burst, "tbf burst") };
+  if (checked.burst === 0) throw invalid("tbf burst", 0);
+  if (spec.limit !== undefined) checked.limit = unsigned(spec.limit, "tbf limit");
+  else if (spec.latencyUs !== undefined) {
+    checked.latencyUs = unsigned(spec.latencyUs, "tbf latency");
+  } else {
+    throw new CniError(ErrorCode.invalidNetworkConfig, "a tbf needs a limit or a latency");
+  }
+  if ((spec.peakrate === undefined) !== (spec.mtu === undefined)) {
+    throw new CniError(ErrorCode.invalidNetworkConfig, "a tbf peak rate needs an mtu, and back");
+  }
+  if (spec.peakrate !== undefined) {
+    checked.peakrate = unsigned(spec.peakrate, "tbf peak rate", Number.MAX_SAFE_INTEGER);
+    checked.mtu = unsigned(spec.mtu!, "tbf mtu");
+  }
+  return checked;
+}
+
+/** A sysctl key: dot- or slash-separated words, no "." or ".." and nothing read as an option. */
+const SYSCTL_KEY = /^[A-Za-z0-9_][A-Za-z0-9_@#+-]*(?:[./][A-Za-z0-9_@#+-]+)*$/;
+
+function checkSysctlKey(key: string): string {
+  if (!SYSCTL_KEY.test(key) || key.split(/[./]/).some((part) => part === "..")) {
+    throw invalid("sysctl key", key);
+  }
+  // Only the net.* sysctls belong to a network namespace; any other would change the whole node.
+  if (!key.startsWith("net.") && !key.startsWith("net/")) {
+    throw new CniError(
+      ErrorCode.invalidNetworkConfig,
+      `invalid sysctl key ${goQuoteCapped(key)}: only net.* sysctls belong to a network namespace`,
+    );
+  }
+  return key;
+}
+
+function checkSysctlValue(value: string): string {
+  // A tab separates the fields of multi-valued sysctls (ip_local_port_range); nothing else may pass.
+  // deno-lint-ignore no-control-regex
+  if (/[\x00-\x08\x0a-\x1f]/.test(value)) {
+    throw new CniError(
+      ErrorCode.invalidNetworkConfig,
+      `invalid sysctl value ${goQuoteCapped(value)}: control characters`,
+    );
+  }
+  return value;
+}
+
+/**
  * The namespace toolkit for the namespace at `path`, or for the plugin's own namespace when
  * `path` is undefined.
  *
  * @param path the namespace's path, e.g. CNI_NETNS
- * @param options the host and the time limit
+ * @param options the host, the time limit and the backend
  * @throws {CniError} code 4 when `path` is not absolute
  */
 export function netns(path: string | undefined, options: NetnsOptions): Netns {
   if (path !== undefined) checkNetnsPath(path);
   const { host } = options;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const found = new Map<string, string>();
-
-  async function locate(program: string): Promise<string> {
-    const known = found.get(program);
-    if (known !== undefined) return known;
-    for (const dir of SYSTEM_DIRS) {
-      if (await host.isFile(`${dir}/${program}`)) {
-        found.set(program, `${dir}/${program}`);
-        return `${dir}/${program}`;
-      }
-    }
-    const from = PACKAGES[program] ? ` (Debian package ${PACKAGES[program]})` : "";
-    throw new Error(`cannot find "${program}"${from} in ${SYSTEM_DIRS.join(", ")}`);
-  }
-
-  async function run(program: string, args: readonly string[]): Promise<RunOutput> {
-    if (program.includes("/")) throw new Error(`a program name, not a path: ${program}`);
-    const binary = await locate(program);
-    const env = { PATH: SYSTEM_PATH, LC_ALL: "C" };
-    const runOptions = { env, clearEnv: true, timeoutMs };
-    if (path === undefined) return await host.run(binary, args, runOptions);
-    const output = await host.run(
-      await locate("nsenter"),
-      [`--net=${path}`, "--", binary, ...args],
-      runOptions,
+  const backend = options.backend ?? host.netnsBackend?.() ??
+    lazyBackend(
+      "exec",
+      async () => (await import("./_netns_exec.ts")).execBackend(host, timeoutMs),
     );
-    const missing = /^nsenter: cannot open .*: (No such file or directory|Invalid argument)/m
-      .exec(output.stderr);
-    if (output.code !== 0 && missing !== null) throw new NamespaceMissingError(path, missing[1]!);
-    return output;
-  }
+  let ops: NamespaceOps | undefined;
+  const kernel = () => ops ??= backend.open(path);
+  let runner: ReturnType<typeof programRunner> | undefined;
+  const programs = () => runner ??= programRunner(programFinder(host, timeoutMs), path);
 
   async function ip(args: readonly string[]): Promise<string> {
-    const output = await run("ip", args);
-    if (output.code !== 0 || output.signal !== undefined || output.timedOut) {
-      throw new CommandError(["ip", ...args], output);
-    }
+    const output = await programs().run("ip", args);
+    if (failed(output)) throw new CommandError(["ip", ...args], output);
     return output.stdout;
   }
 
-  async function ipJson(args: readonly string[]): Promise<unknown[]> {
-    return parseIpJson(await ip(["-j", ...args]), ["ip", "-j", ...args]);
+  async function setLink(name: string, changes: LinkChanges): Promise<void> {
+    await kernel().setLink(checkInterfaceName(name), checkLinkChanges(changes));
   }
 
+  // Every operation is async, so a value refused before the backend is a rejected promise too.
   return {
     path,
-    run,
+    backend: backend.kind,
+    async prepare() {
+      try {
+        await prepareOps(kernel());
+      } catch {
+        // The first operation reports it.
+      }
+    },
+    run: async (program, args) => await programs().run(program, args),
     ip,
-    async links() {
-      return (await ipJson(["-d", "link", "show"])).map(toLink);
+    links: async () => await kernel().links(),
+    async link(ref) {
+      if (typeof ref === "number") return await kernel().link(unsigned(ref, "interface index"));
+      return await kernel().link(checkInterfaceName(ref));
     },
-    async link(name) {
-      const args = ["-d", "link", "show", "dev", checkInterfaceName(name)];
-      try {
-        return (await ipJson(args)).map(toLink)[0];
-      } catch (error) {
-        if (error instanceof CommandError && /does not exist/.test(error.output.stderr)) {
-          return undefined;
-        }
-        throw error;
-      }
-    },
-    async addresses(dev) {
-      const args = ["addr", "show", ...(dev === undefined ? [] : ["dev", checkInterfaceName(dev)])];
-      return (await ipJson(args)).flatMap(toAddresses);
-    },
-    async routes(family, table) {
-      const tableArgs = table === undefined
-        ? []
-        : ["table", table === "all" ? "all" : nonNegative(table, "table")];
-      const listed = await ipJson([`-${family}`, "route", "show", ...tableArgs]);
-      return listed.map((entry) => toRoute(entry, family));
-    },
-    async setLinkUp(name) {
-      await ip(["link", "set", "dev", checkInterfaceName(name), "up"]);
-    },
-    async deleteLink(name) {
-      try {
-        await ip(["link", "del", "dev", checkInterfaceName(name)]);
-        return true;
-      } catch (error) {
-        if (
-          error instanceof CommandError &&
-          /Cannot find device|does not exist/.test(error.output.stderr)
-        ) {
-          return false;
-        }
-        throw error;
-      }
-    },
-    async createVeth({ name, peerName, peerNetns, mtu }) {
-      const mtuArgs = mtu === undefined ? [] : ["mtu", nonNegative(mtu, "MTU")];
-      await ip([
-        "link",
-        "add",
+    createLink: async (spec) => await kernel().createLink(checkLinkSpec(spec)),
+    createVeth: async ({ name, peerName, peerNetns, mtu }) =>
+      await kernel().createLink(checkLinkSpec({
+        kind: "veth",
+        name,
+        peerName,
+        ...(peerNetns === undefined ? {} : { peerNetns }),
+        ...(mtu === undefined ? {} : { mtu }),
+      })),
+    setLink,
+    setLinkUp: (name) => setLink(name, { up: true }),
+    setLinkDown: (name) => setLink(name, { up: false }),
+    renameLink: async (name, newName) =>
+      await kernel().renameLink(checkInterfaceName(name), checkInterfaceName(newName)),
+    moveLink: async (name, netnsPath, moveOptions = {}) =>
+      await kernel().moveLink(
         checkInterfaceName(name),
-        ...mtuArgs,
-        "type",
-        "veth",
-        "peer",
-        "name",
-        checkInterfaceName(peerName),
-        ...mtuArgs,
-        ...(peerNetns === undefined ? [] : ["netns", checkNetnsPath(peerNetns)]),
-      ]);
+        checkNetnsPath(netnsPath),
+        moveOptions.name === undefined ? undefined : checkInterfaceName(moveOptions.name),
+      ),
+    deleteLink: async (name) => await kernel().deleteLink(checkInterfaceName(name)),
+    async vethPeerIndex(name) {
+      const link = await kernel().link(checkInterfaceName(name));
+      if (link === undefined) throw new Error(`link ${JSON.stringify(name)} not found`);
+      if (link.kind !== "veth" || link.linkIndex === undefined) {
+        throw new Error(`link ${JSON.stringify(name)} is not a veth`);
+      }
+      return link.linkIndex;
     },
+    addresses: async (dev) =>
+      await kernel().addresses(dev === undefined ? undefined : checkInterfaceName(dev)),
     async addAddress(dev, cidr, addressOptions = {}) {
-      const parsed = parseCidr(cidr);
-      if (parsed === undefined) {
-        throw new CniError(
-          ErrorCode.invalidNetworkConfig,
-          `invalid address ${JSON.stringify(cidr)}`,
-        );
-      }
-      await ip([
-        "addr",
-        "add",
-        formatCidr(parsed),
-        "dev",
-        checkInterfaceName(dev),
-        ...(addressOptions.noPrefixRoute ? ["noprefixroute"] : []),
-        ...(addressOptions.noDad && !isIpv4(parsed.address) ? ["nodad"] : []),
-      ]);
+      const canonical = checkCidr(cidr);
+      const noDad = addressOptions.noDad === true && !isIpv4(parseCidr(canonical)!.address);
+      await kernel().addAddress(checkInterfaceName(dev), canonical, {
+        ...(addressOptions.noPrefixRoute ? { noPrefixRoute: true } : {}),
+        ...(noDad ? { noDad: true } : {}),
+      });
     },
-    async addRoute(route) {
-      await ip(routeWords("add", route));
+    deleteAddress: async (dev, cidr) =>
+      await kernel().deleteAddress(checkInterfaceName(dev), checkCidr(cidr)),
+    async routes(family, table) {
+      if (family !== 4 && family !== 6) throw invalid("address family", family);
+      return await kernel().routes(
+        family,
+        table === undefined || table === "all" ? table : unsigned(table, "table"),
+      );
     },
-    async deleteRoute(route) {
-      try {
-        await ip(routeWords("del", route));
-        return true;
-      } catch (error) {
-        if (error instanceof CommandError && /No such process/.test(error.output.stderr)) {
-          return false;
-        }
-        throw error;
-      }
-    },
-    async sysctlGet(key) {
-      const output = await run("sysctl", ["-n", checkSysctlKey(key)]);
-      if (output.code !== 0 || output.timedOut) {
-        throw new CommandError(["sysctl", "-n", key], output);
-      }
-      return output.stdout.trim();
-    },
-    async sysctlSet(key, value) {
-      const assignment = `${checkSysctlKey(key)}=${checkSysctlValue(value)}`;
-      const output = await run("sysctl", ["-q", "-w", assignment]);
-      if (output.code !== 0 || output.timedOut) {
-        throw new CommandError(["sysctl", "-w", assignment], output);
-      }
-    },
+    addRoute: async (route) => await kernel().addRoute(checkRoute(route), false),
+    replaceRoute: async (route) => await kernel().addRoute(checkRoute(route), true),
+    deleteRoute: async (route) => await kernel().deleteRoute(checkRoute(route)),
+    qdiscs: async (dev) =>
+      await kernel().qdiscs(dev === undefined ? undefined : checkInterfaceName(dev)),
+    addTbf: async (dev, spec) => await kernel().addTbf(checkInterfaceName(dev), checkTbf(spec)),
+    deleteRootQdisc: async (dev) => await kernel().deleteRootQdisc(checkInterfaceName(dev)),
+    sysctlGet: async (key) => await kernel().sysctlGet(checkSysctlKey(key)),
+    sysctlSet: async (key, value) =>
+      await kernel().sysctlSet(checkSysctlKey(key), checkSysctlValue(value)),
   };
 }
+
+export { configureInterface, type ConfigureOptions } from "./configure_interface.ts";

@@ -6,18 +6,26 @@
  * @module
  */
 import { ConfigError } from "./config_error.ts";
-import { type ConfigReader, configReader } from "./config_reader.ts";
+import { type ConfigReader, configReader, type UnreadKey } from "./config_reader.ts";
 import { decodeNetConf, type NetConf, readPrevResult } from "./config.ts";
 import { type Delegator, delegator } from "./delegate.ts";
 import { type CniArgKind, type CniArgs, envText, parseCniArgs, type Verb } from "./env.ts";
 import { CniError, ErrorCode, toCniError } from "./errors.ts";
-import { DEFAULT_TIMEOUT_MS, type Host, TIMEOUT_VARIABLE } from "./host.ts";
+import {
+  DEFAULT_TIMEOUT_MS,
+  type Host,
+  MAX_TIMEOUT_MS,
+  permissionError,
+  TIMEOUT_VARIABLE,
+} from "./host.ts";
 import { createLogger, type Logger, readLogSettings } from "./log.ts";
 import { type Netns, netns } from "./netns.ts";
 import type { Handler, Invocation, PluginHandlers, UndoAction } from "./skel.ts";
 import type { AnyResult, Result100 } from "./types.ts";
+import { InvalidBuilderValue } from "./result_builders.ts";
 import { ALL_VERSIONS } from "./version.ts";
 import { DecodeError, isJsonObject, type JsonObject } from "./_decode.ts";
+import { didYouMean, unknownKeys } from "./_unknown_keys.ts";
 
 /** What a plugin's `config` function gets besides the raw configuration object. */
 export interface ConfigContext {
@@ -104,9 +112,22 @@ export interface PluginDefinition<C extends object> {
   /**
    * Reads the plugin's own configuration keys and returns them typed, with `context.read` or
    * by throwing `configError(key, "must be ...")`: a bad value is error code 7 naming the key.
-   * Runs before every verb's handler.
+   * Runs before every verb's handler. A key of the plugin's that no reader read (a typo, most
+   * likely) is reported afterwards: see `strictKeys`.
    */
   config?: (raw: JsonObject, context: ConfigContext) => C;
+  /**
+   * What a key of the plugin's own configuration that no reader of `config` read is: a warning
+   * on stderr and in the log when false (the default), error code 7 naming the key when true.
+   * Keys of the spec, of the runtime and of other plugins (`name`, `ipam`, `dns`,
+   * `runtimeConfig`, `args`, `capabilities`, `log`, `ipMasq`, `cni.dev/...`) are never
+   * reported, nor are the keys inside what `read.object` and `read.stringMap` read; inside a
+   * section read with `read.section` or `read.sectionList`, every key its reader did not read
+   * is. The top level is looked at when the configuration's `type` names the plugin, the `ipam`
+   * section when `ipam.type` does. Only the readers are seen: read every key of the plugin's with
+   * them, on every verb (`config` runs before each), not from `raw` directly.
+   */
+  strictKeys?: boolean;
   /**
    * When true, DEL succeeds with a warning on stderr, without running `del`, if the plugin's own
    * keys are invalid (what `config` or the `log` key rejects). For a plugin that has nothing to
@@ -115,10 +136,18 @@ export interface PluginDefinition<C extends object> {
    */
   tolerateConfigErrorsOnDel?: boolean;
   /**
-   * The time limit of each program and delegate the plugin runs; default one minute. The
-   * environment variable DENO_CNI_TIMEOUT_MS overrides it when the plugin may read it.
+   * The time limit of each program and delegate the plugin runs, an integer from 1 to
+   * 2147483647 (about 24.8 days, the longest a timer holds); default one minute. The environment
+   * variable DENO_CNI_TIMEOUT_MS overrides it when the plugin may read it.
    */
   timeoutMs?: number;
+  /**
+   * "in-process" makes the namespace toolkit (`inContainer`, `onHost`) work only in this process,
+   * through netlink, and fail with an error naming `--allow-ffi` when the plugin may not use FFI,
+   * instead of running `ip` and `nsenter`: for a plugin that must not need them on the node.
+   * Default "any": netlink with `--allow-ffi`, the programs without it.
+   */
+  networking?: "in-process" | "any";
   /** ADD: returns the result, built with `result()` or changed from `prevResult`. */
   add?: VerbHandler<C, AnyResult>;
   /** CHECK (spec 0.4.0 and later): throws when the attachment is not as ADD left it. */
@@ -153,20 +182,42 @@ function decodeStandardKeys(document: unknown): NetConf {
   }
 }
 
+/**
+ * Runs the plugin's `config`; a key of its own that no reader read is an error with
+ * `strictKeys`, else a warning.
+ */
 function readOwnKeys<C extends object>(
   definition: PluginDefinition<C>,
   conf: NetConf,
   command: Verb,
+  log: Logger,
 ): C {
-  if (definition.config === undefined) return {} as C;
+  const read = configReader(conf.raw);
+  let own: C;
   try {
-    return definition.config(conf.raw, { command, conf, read: configReader(conf.raw) });
+    own = definition.config?.(conf.raw, { command, conf, read }) ?? {} as C;
   } catch (error) {
     if (error instanceof DecodeError) {
       throw new CniError(ErrorCode.invalidNetworkConfig, error.message);
     }
+    // A builder (`route()`...) refusing a value while `config` runs refuses the configuration.
+    if (error instanceof InvalidBuilderValue) {
+      throw new CniError(
+        ErrorCode.invalidNetworkConfig,
+        `invalid network configuration: ${error.message}`,
+      );
+    }
     throw error;
   }
+  const unknown: UnreadKey[] = unknownKeys(read, conf, definition.name);
+  const first = unknown[0];
+  if (definition.strictKeys && first !== undefined) {
+    throw new ConfigError(first.path, `is not a key of ${definition.name}${didYouMean(first)}`);
+  }
+  for (const key of unknown) {
+    log.warn(`ignored: unknown key ${JSON.stringify(key.path)}${didYouMean(key)}`);
+  }
+  return own;
 }
 
 /** The time limit: DENO_CNI_TIMEOUT_MS, else the definition's, else one minute. */
@@ -175,19 +226,42 @@ function timeoutOf(
   getenv: (name: string) => string | undefined,
   log: Logger,
 ): number {
+  const fallback = definition.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const text = getenv(TIMEOUT_VARIABLE);
   if (text !== undefined && text !== "") {
     const value = Number(text);
-    if (Number.isSafeInteger(value) && value > 0) return value;
+    if (Number.isSafeInteger(value) && value > 0 && value <= MAX_TIMEOUT_MS) return value;
+    const setting = `${TIMEOUT_VARIABLE}=${JSON.stringify(text)}`;
     log.warn(
-      `ignored: ${TIMEOUT_VARIABLE}=${JSON.stringify(text)} is not a number of milliseconds`,
+      Number.isFinite(value) && value > MAX_TIMEOUT_MS
+        ? `ignored: ${setting} is more than the longest time limit, ${MAX_TIMEOUT_MS} ms; ` +
+          `the limit is ${fallback} ms`
+        : `ignored: ${setting} is not a number of milliseconds`,
     );
   }
-  return definition.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  return fallback;
+}
+
+/** The toolkit of a namespace, in this process when the definition asks for it. */
+function toolkit(
+  definition: Pick<PluginDefinition<object>, "name" | "networking">,
+  host: Host,
+  path: string | undefined,
+  timeoutMs: number,
+): Netns {
+  const backend = host.netnsBackend?.();
+  if (definition.networking === "in-process" && backend === undefined) {
+    throw new CniError(
+      ErrorCode.internal,
+      `missing permission: ${definition.name} may not use FFI for its namespace work`,
+      `add it to the --allow-ffi flag of the entry of "${definition.name}" in plugins.json and rebuild`,
+    );
+  }
+  return netns(path, { host, timeoutMs, ...(backend === undefined ? {} : { backend }) });
 }
 
 function buildContext<C extends object>(
-  definition: Pick<PluginDefinition<object>, "timeoutMs">,
+  definition: Pick<PluginDefinition<object>, "name" | "timeoutMs" | "networking">,
   invocation: Invocation,
   conf: NetConf,
   own: C,
@@ -237,10 +311,10 @@ function buildContext<C extends object>(
       if (invocation.netns === "") {
         throw new CniError(ErrorCode.invalidEnvironmentVariables, "CNI_NETNS is not set");
       }
-      return inContainer ??= netns(invocation.netns, { host, timeoutMs: limit() });
+      return inContainer ??= toolkit(definition, host, invocation.netns, limit());
     },
     get onHost() {
-      return onHost ??= netns(undefined, { host, timeoutMs: limit() });
+      return onHost ??= toolkit(definition, host, undefined, limit());
     },
     onFailure: invocation.onFailure,
     get timeoutMs() {
@@ -292,7 +366,7 @@ function wrap<C extends object, R>(
           host,
         });
         for (const problem of problems) log.warn(`ignored: ${problem}`);
-        own = readOwnKeys(definition, conf, invocation.command);
+        own = readOwnKeys(definition, conf, invocation.command, log);
       } catch (error) {
         if (
           invocation.command !== "DEL" || !definition.tolerateConfigErrorsOnDel ||
@@ -306,7 +380,11 @@ function wrap<C extends object, R>(
       const value = await handler(buildContext(definition, invocation, conf, own, log, getenv));
       log.info(`${invocation.command} ok`, { outcome: "ok", durationMs: durationSince(started) });
       return value;
-    } catch (error) {
+    } catch (thrown) {
+      // A file the handler opened itself, refused by the plugin's permissions: name the fix.
+      const error = thrown instanceof Deno.errors.NotCapable
+        ? permissionError(thrown, definition.name)
+        : thrown;
       const failure = toCniError(error);
       logger().info(`${invocation.command} failed`, {
         outcome: "error",
@@ -327,7 +405,8 @@ function wrap<C extends object, R>(
  * `invoke` from `./testing`.
  *
  * Before a handler runs, the spec's well-known keys are decoded (a wrong type is error code 6),
- * `log` settings are read and `config` reads the plugin's own keys (code 7 naming the key).
+ * `log` settings are read and `config` reads the plugin's own keys (code 7 naming the key); a key
+ * of the plugin's that no reader read is a warning, or code 7 with `strictKeys`.
  * `prevResult` is parsed when the handler first reads it (code 6 when it does not decode in the
  * configuration's version family). ADD's result is printed in the configuration's `cniVersion`.
  * Whatever the handler registered with `onFailure`, and every delegated ADD, is undone when the
@@ -335,6 +414,7 @@ function wrap<C extends object, R>(
  *
  * @param definition the plugin's name, versions, `config` reader and verb handlers
  * @returns the plugin, accepted by `runPlugin` and the test harness
+ * @throws {RangeError} when `timeoutMs` is not an integer from 1 to 2147483647
  *
  * @example A chained plugin that adds a route to the previous result
  * ```ts
@@ -377,6 +457,16 @@ function wrap<C extends object, R>(
 export function definePlugin<C extends object = Record<never, never>>(
   definition: PluginDefinition<C>,
 ): Plugin {
+  const { timeoutMs } = definition;
+  if (
+    timeoutMs !== undefined &&
+    !(Number.isSafeInteger(timeoutMs) && timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS)
+  ) {
+    throw new RangeError(
+      `timeoutMs of plugin ${JSON.stringify(definition.name)} must be an integer from 1 to ` +
+        `${MAX_TIMEOUT_MS}, got ${timeoutMs}`,
+    );
+  }
   const verb = <R>(handler: VerbHandler<C, R> | undefined) =>
     handler === undefined ? undefined : wrap(definition, handler);
   const handlers = {

@@ -5,7 +5,8 @@
  * prints them in the configuration's version.
  *
  * A bad value is a bug in the plugin (validate configuration values in the plugin's `config`
- * function), so builders throw a CniError with code 999.
+ * function, e.g. with `read.route`), so builders throw a CniError with code 999; one thrown
+ * while `config` runs is about the configuration and becomes code 7.
  *
  * @module
  */
@@ -14,11 +15,19 @@ import { formatCidr, formatIp, type IpCidr, isIpv4, parseCidr, parseIp } from ".
 import { CURRENT_VERSION } from "./version.ts";
 import type { Dns, Interface100, IpConfig100, Result100, Route } from "./types.ts";
 
+/**
+ * A builder's refusal of a bad value: code 999, a bug of the plugin, unless the value came from
+ * the configuration (a builder called in a plugin's `config` function), where it is code 7.
+ */
+export class InvalidBuilderValue extends CniError {
+  constructor(message: string) {
+    super(ErrorCode.internal, message);
+    this.name = "InvalidBuilderValue";
+  }
+}
+
 function invalid(what: string, value: unknown, expected: string): CniError {
-  return new CniError(
-    ErrorCode.internal,
-    `invalid ${what} ${JSON.stringify(value)}: ${expected}`,
-  );
+  return new InvalidBuilderValue(`invalid ${what} ${JSON.stringify(value)}: ${expected}`);
 }
 
 function cidrOf(what: string, value: unknown): IpCidr {

@@ -35,13 +35,22 @@ import { redirectConsole } from "./_console.ts";
 import { isJsonObject, type JsonObject } from "./_decode.ts";
 import { convertResult, convertToCurrent } from "./convert.ts";
 import type { ErrorObject } from "./errors.ts";
-import { denoHost, type Host, type RunOptions, type RunOutput } from "./host.ts";
+import {
+  denoHost,
+  type Host,
+  type NamespacePathKind,
+  type RunOptions,
+  type RunOutput,
+} from "./host.ts";
+import type { NetnsBackend } from "./net_backend.ts";
 import { formatResult } from "./print.ts";
 import { decodeResult } from "./result.ts";
 import { dispatch, type PluginHandlers } from "./skel.ts";
 import type { Result100 } from "./types.ts";
 
 export type { JsonObject } from "./_decode.ts";
+export * from "./replay.ts";
+export * from "./model_kernel.ts";
 
 /** One program run, as a fake host recorded it. */
 export interface ProgramCall {
@@ -66,8 +75,28 @@ export type FakeProgram = (
 /** How a fake host's stdout or stderr behaves. */
 export type FakeStream = "ok" | "full" | "closed";
 
+/**
+ * A kernel the namespace toolkit works on in a test: the model kernel of `modelKernel()`.
+ */
+export interface TestKernel {
+  /** The backend the toolkit uses. */
+  readonly backend: NetnsBackend;
+  /** What is at a path: a namespace of the kernel, nothing, or a file a test put there. */
+  namespacePathKind(path: string): NamespacePathKind;
+}
+
 /** What {@link fakeHost} is made of. */
 export interface FakeHostOptions {
+  /**
+   * The kernel the namespace toolkit works on (`modelKernel()`); without one, the toolkit runs
+   * `ip`, `tc`, `sysctl` and `nsenter` as fake `programs`.
+   */
+  kernel?: TestKernel;
+  /**
+   * What is at namespace paths, for the exec backend's check: a path not listed is a network
+   * namespace. With a `kernel`, the kernel answers.
+   */
+  namespacePaths?: Readonly<Record<string, NamespacePathKind>>;
   /** The process's environment; a Uint8Array holds bytes that need not be UTF-8. */
   env?: Readonly<Record<string, string | Uint8Array>>;
   /** stdin. */
@@ -205,6 +234,11 @@ export function fakeHost(options: FakeHostOptions = {}): FakeHost {
     },
     run,
     isFile: (path) => Promise.resolve(find(path) !== undefined),
+    namespacePathKind: (path) =>
+      Promise.resolve(
+        options.kernel?.namespacePathKind(path) ?? options.namespacePaths?.[path] ?? "netns",
+      ),
+    ...(options.kernel === undefined ? {} : { netnsBackend: () => options.kernel?.backend }),
     appendFile(path, text) {
       state.files.set(path, (state.files.get(path) ?? "") + text);
       return Promise.resolve();
@@ -246,6 +280,11 @@ export interface InvokeOptions {
   config?: JsonObject | string | null;
   /** The fake programs, as for {@link fakeHost}: delegates by name, `ip`, `nsenter`, `sysctl`. */
   programs?: Readonly<Record<string, FakeProgram>>;
+  /**
+   * The kernel the plugin's namespace toolkit works on: `modelKernel()`, with CNI_NETNS among
+   * its namespaces. Without one, the toolkit runs `ip` and `nsenter` as fake `programs`.
+   */
+  kernel?: TestKernel;
   /** Makes stdout fail, to test what a plugin leaves behind when its answer is lost. */
   stdout?: FakeStream;
   /** Makes stderr fail. */
@@ -384,6 +423,7 @@ export function invoke(
       env,
       stdin,
       ...(options.programs && { programs: options.programs }),
+      ...(options.kernel && { kernel: options.kernel }),
       ...(options.stdout && { stdout: options.stdout }),
       ...(options.stderr && { stderr: options.stderr }),
     });

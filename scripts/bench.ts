@@ -17,6 +17,11 @@
  * - the scaling case: the sample's ADD, the floor and Go with a previous result of 100 and 1,000
  *   interfaces, IPs and routes (half of them IPv6).
  *
+ * After the rounds, as root: deno-ptp against Go's ptp through a runtime (scripts/_bench_ptp.ts,
+ * `--only` names ptp-cycle and ptp-parallel) and the namespace toolkit's cost per operation
+ * (scripts/_bench_toolkit.ts, `--only=netlink`); without root or the Debian packages they are
+ * skipped with a line saying why.
+ *
  * Children get a clean environment: the CNI_* variables, and for `deno run` the DENO_DIR the
  * launchers use (so the V8 code cache of the bundle is shared with them).
  *
@@ -31,6 +36,9 @@
  * --json=PATH (default dist/bench.json), --only=a,b (case names).
  */
 import { bundlePath, manifestEntry, ROOT, RUN_FLAGS, runArgs } from "./manifest.ts";
+import { hostLocalCases, hostLocalLines, hostLocalReport } from "./_bench_host_local.ts";
+import { ptpLines, ptpReport } from "./_bench_ptp.ts";
+import { toolkitLines, toolkitReport } from "./_bench_toolkit.ts";
 
 /** One thing to measure: a command, its environment and its stdin. */
 export interface BenchCase {
@@ -46,6 +54,8 @@ export interface BenchCase {
   entries: number;
   /** The group the case is compared within: "floor", "go" or "sample". */
   kind: "floor" | "go" | "sample";
+  /** Puts back the state the case needs before each run, untimed. */
+  prepare?: () => void;
 }
 
 /** Order statistics of a list of numbers. */
@@ -300,6 +310,7 @@ export function benchCases(sample: SampleMode, floorMode: FloorMode = floorRun()
   sampleCase("add-1000", "ADD", 1000, "sample ADD, chained (1,000 entries)");
   floor(1000);
   if (hasGo) go(1000);
+  cases.push(...hostLocalCases(denoEnv));
   return cases;
 }
 
@@ -314,6 +325,7 @@ interface RunOutcome {
 async function runOnce(c: BenchCase, wrap: string[] = []): Promise<RunOutcome> {
   const [command, ...prefix] = wrap.length ? wrap : [c.command];
   const args = wrap.length ? [...prefix, c.command, ...c.args] : c.args;
+  c.prepare?.();
   const start = performance.now();
   const child = new Deno.Command(command!, {
     args,
@@ -439,7 +451,7 @@ function ratio(a: Stats | null | undefined, b: Stats | null | undefined): number
 export async function bench(options: BenchOptions): Promise<Record<string, unknown>> {
   if (fileSize(bundlePath("sample")) === null) {
     throw new Error(
-      "bench: dist/sample.js is missing: run `make bin` (or `deno task bundle`) first",
+      "bench: dist/sample/sample.js is missing: run `make bin` (or `deno task bundle`) first",
     );
   }
   const sample = sampleMode();
@@ -472,7 +484,7 @@ async function measure(
   const rss = new Map<string, number[]>(cases.map((c) => [c.name, []]));
   const started = performance.now();
   let rounds = 0;
-  for (let round = 0;; round++) {
+  for (let round = 0; cases.length > 0; round++) {
     const counted = round >= options.warmup;
     if (counted) {
       const elapsed = (performance.now() - started) / 1000;
@@ -546,6 +558,9 @@ async function measure(
     warmupRounds: options.warmup,
     seconds: round2((performance.now() - started) / 1000),
     cases: results,
+    hostLocal: await hostLocalReport((name) => byName[name]?.wall, Math.min(3, options.minRounds)),
+    ptp: await ptpReport(options),
+    toolkit: await toolkitReport(options),
     ratios: {
       addVsFloor,
       addVsGo: ratio(add?.wall, byName["go-add"]?.wall),
@@ -616,6 +631,9 @@ export function formatTable(summary: Record<string, unknown>): string {
         verdict(t.add1000Within1Point5xOfAdd)
       })`,
   );
+  lines.push(...hostLocalLines(summary.hostLocal as Parameters<typeof hostLocalLines>[0]));
+  lines.push(...ptpLines(summary.ptp as Parameters<typeof ptpLines>[0]));
+  lines.push(...toolkitLines(summary.toolkit as Parameters<typeof toolkitLines>[0]));
   return lines.join("\n");
 }
 

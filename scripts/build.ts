@@ -1,7 +1,8 @@
 /**
  * Builds the plugins of plugins.json.
  *
- *   bundle [names]   dist/<name>.js: each plugin bundled into one module
+ *   bundle [names]   dist/<name>/: each plugin bundled into its entry module <name>.js and the
+ *                    chunks it loads (split at dynamic imports)
  *   compile [names]  bin/<name>: `deno compile` of the bundle with the plugin's permissions
  *   bin [names]      bin/<name>: the compiled binary when compile works, else a launcher script;
  *                    and links in bin/ to the installed reference plugins the networks of
@@ -11,6 +12,7 @@
  * downloads one, which fails offline with a one-line message. BIN_DIR moves bin/ elsewhere.
  */
 import {
+  bundleDir,
   bundlePath,
   manifestEntry,
   type PluginEntry,
@@ -34,20 +36,76 @@ async function run(args: string[], env: Record<string, string> = {}) {
 // deno-lint-ignore no-control-regex
 const stripColors = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "");
 
+/** How many builds of a plugin stay on disk: a plugin running while a new one lands keeps its. */
+const KEPT_BUILDS = 2;
+
+/**
+ * Points dist/<name> at a new build directory: a symlink replaced by rename, so a plugin started
+ * at any moment finds a whole bundle. The builds before the last {@link KEPT_BUILDS} are removed;
+ * the one just replaced stays, for a plugin still running from it that loads a chunk late.
+ */
+function publish(name: string, build: string): void {
+  const link = bundleDir(name);
+  try {
+    if (!Deno.lstatSync(link).isSymlink) Deno.removeSync(link, { recursive: true });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  const next = `${link}.${crypto.randomUUID()}.link`;
+  Deno.symlinkSync(build.slice(build.lastIndexOf("/") + 1), next);
+  Deno.renameSync(next, link);
+  const builds = [...Deno.readDirSync(`${ROOT}/dist`)]
+    .filter((entry) => entry.isDirectory && entry.name.startsWith(`.${name}.build-`))
+    .map((entry) => ({
+      path: `${ROOT}/dist/${entry.name}`,
+      time: Deno.statSync(`${ROOT}/dist/${entry.name}`).mtime?.getTime() ?? 0,
+    }))
+    .sort((a, b) => b.time - a.time);
+  for (const old of builds.slice(KEPT_BUILDS)) {
+    if (old.path !== build) Deno.removeSync(old.path, { recursive: true });
+  }
+}
+
+/**
+ * Bundles a plugin into dist/<name>/: the entry module `<name>.js` and the chunks it imports.
+ * The bundle is split at dynamic imports, so code a plugin loads only on use (the netlink and
+ * exec backends of the namespace toolkit) is not loaded by a plugin that never uses it.
+ */
 async function bundle(plugin: PluginEntry): Promise<void> {
   Deno.mkdirSync(`${ROOT}/dist`, { recursive: true });
-  const { ok, text } = await run([
-    "bundle",
-    "--quiet",
-    `--config=${ROOT}/deno.json`,
-    "-o",
-    bundlePath(plugin.name),
-    `${ROOT}/${plugin.entry}`,
-  ]);
-  if (!ok) throw new Error(`bundling ${plugin.name} failed:\n${stripColors(text)}`);
-  // Compiled with the module, the functions come out of the code cache: see scripts/_eager.ts.
-  const path = bundlePath(plugin.name);
-  Deno.writeTextFileSync(path, eagerFunctions(Deno.readTextFileSync(path)));
+  const build = `${ROOT}/dist/.${plugin.name}.build-${Date.now()}-${crypto.randomUUID()}`;
+  try {
+    const { ok, text } = await run([
+      "bundle",
+      "--quiet",
+      "--code-splitting",
+      `--config=${ROOT}/deno.json`,
+      "--outdir",
+      build,
+      `${ROOT}/${plugin.entry}`,
+    ]);
+    if (!ok) throw new Error(`bundling ${plugin.name} failed:\n${stripColors(text)}`);
+    const produced = `${
+      plugin.entry.slice(plugin.entry.lastIndexOf("/") + 1).replace(/\.ts$/, "")
+    }.js`;
+    for (const file of Deno.readDirSync(build)) {
+      const path = `${build}/${file.name}`;
+      const code = Deno.readTextFileSync(path);
+      // Chunks import one another, never the entry, which can therefore take the plugin's name.
+      if (file.name !== produced && code.includes(`"./${produced}"`)) {
+        throw new Error(`bundling ${plugin.name}: ${file.name} imports the entry module`);
+      }
+      // Compiled with the module, the functions come out of the code cache: scripts/_eager.ts.
+      Deno.writeTextFileSync(path, eagerFunctions(code));
+    }
+    Deno.renameSync(`${build}/${produced}`, `${build}/${plugin.name}.js`);
+    publish(plugin.name, build);
+  } catch (error) {
+    try {
+      Deno.removeSync(build, { recursive: true });
+    } catch { /* never written */ }
+    throw error;
+  }
 }
 
 function isFile(path: string): boolean {
@@ -169,7 +227,7 @@ async function main(args: string[]): Promise<number> {
         } else {
           writeLauncher(plugin);
           console.error(
-            `bin: bin/${plugin.name} is a launcher of dist/${plugin.name}.js (${failure})`,
+            `bin: bin/${plugin.name} is a launcher of dist/${plugin.name}/${plugin.name}.js (${failure})`,
           );
         }
       } else {

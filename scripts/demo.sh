@@ -54,8 +54,8 @@ done
 # CNI_PATH=./bin (make bin links the reference plugins there) and NETCONFPATH=./netconf. The
 # result cache goes to a temporary directory instead of /var/lib/cni.
 cni() {
-  ip netns exec "$host_ns" env CNI_PATH=./bin NETCONFPATH=./netconf CNI_CACHE_DIR="$cache" \
-    "$deno" task -q cnitool "$@"
+  ip netns exec "$host_ns" env CNI_PATH=./bin NETCONFPATH=./netconf \
+    "$deno" task -q cnitool --cache-dir="$cache" "$@"
 }
 
 cleanup() {

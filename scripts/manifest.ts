@@ -44,9 +44,17 @@ export function manifestEntry(name: string): PluginEntry {
   return entry;
 }
 
-/** The bundle that `deno compile` embeds: the exact code every other way of running uses too. */
+/** The directory of a plugin's bundle: its entry module and the chunks that module loads. */
+export function bundleDir(name: string): string {
+  return `${ROOT}/dist/${name}`;
+}
+
+/**
+ * The entry module of the bundle that `deno compile` embeds (with the chunks beside it): the
+ * exact code every other way of running uses too.
+ */
 export function bundlePath(name: string): string {
-  return `${ROOT}/dist/${name}.js`;
+  return `${bundleDir(name)}/${name}.js`;
 }
 
 /** The `deno run` arguments that run a plugin's bundle as the compiled binary would run. */

@@ -18,7 +18,6 @@ import { parseArgs } from "node:util";
 import { CNI_VARIABLES } from "../lib/env.ts";
 import { TIMEOUT_VARIABLE } from "../lib/host.ts";
 import { LOG_FILE_VARIABLE, LOG_LEVEL_VARIABLE } from "../lib/log.ts";
-import { SYSTEM_DIRS } from "../lib/netns.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const TEMPLATES = `${ROOT}/scripts/templates`;
@@ -63,14 +62,6 @@ function envPermission(...extra: string[]): string {
   return `--allow-env=${[...CNI_VARIABLES, ...extra].join(",")}`;
 }
 
-/**
- * Every path the namespace toolkit may look for `programs` at (it takes the first that is a file
- * of SYSTEM_DIRS): what it needs to read to find them, and, for the ones it runs, to run them.
- */
-function systemPaths(...programs: string[]): string {
-  return programs.flatMap((program) => SYSTEM_DIRS.map((dir) => `${dir}/${program}`)).join(",");
-}
-
 /** The directory of log files, by convention; only a kind that logs to a file may write there. */
 const LOG_DIR = "/var/log/cni";
 
@@ -78,20 +69,18 @@ const LOG_DIR = "/var/log/cni";
 const MANIFEST: Readonly<Record<Kind, { about: string; permissions: string[] }>> = {
   chained: {
     about: "Adds a route to the container and to the previous plugin's result.",
-    // It runs `nsenter --net=<CNI_NETNS> -- <ip> route ...` and nothing else; it finds nsenter
-    // and ip by looking at their paths. See the plugin's comment on what allowing nsenter means.
-    permissions: [
-      envPermission(TIMEOUT_VARIABLE, LOG_LEVEL_VARIABLE),
-      `--allow-run=${systemPaths("nsenter")}`,
-      `--allow-read=${systemPaths("ip", "nsenter")}`,
-    ],
+    // The namespace toolkit changes the route in this process, over netlink (FFI): no program
+    // runs and no file is read. See the plugin's comment on what allowing FFI means.
+    permissions: [envPermission(TIMEOUT_VARIABLE, LOG_LEVEL_VARIABLE), "--allow-ffi"],
   },
   interface: {
     about: "A veth pair into the container; addresses from the delegated IPAM plugin.",
-    // --allow-run and --allow-read without a list: the IPAM plugin is found in CNI_PATH at run
-    // time, and a Deno permission cannot name "any file in CNI_PATH". Its log file is in LOG_DIR.
+    // The veth pair over netlink (FFI); --allow-run and --allow-read without a list for the IPAM
+    // plugin, which is found in CNI_PATH at run time, and a Deno permission cannot name "any
+    // file in CNI_PATH". Its log file is in LOG_DIR.
     permissions: [
       envPermission(TIMEOUT_VARIABLE, LOG_LEVEL_VARIABLE, LOG_FILE_VARIABLE),
+      "--allow-ffi",
       "--allow-run",
       "--allow-read",
       `--allow-write=${LOG_DIR}`,

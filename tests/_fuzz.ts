@@ -1668,7 +1668,7 @@ export function allowedResultVersions(stdin: Uint8Array | null): Set<string> | u
     if (key.toLowerCase() !== "cniversion") continue;
     const parsed: unknown = JSON.parse(value);
     if (typeof parsed === "string") versions.add(parsed);
-    // A repeat of null is the key's last value to JSON.parse (see the README's differences).
+    // A repeat of null is the key's last value to JSON.parse (see docs/differences-from-go.md).
     else if (parsed === null) versions.add("0.1.0");
   }
   if (versions.size === 0 || versions.has("")) versions.add("0.1.0");

@@ -1,6 +1,6 @@
 /**
  * Runs a plugin of plugins.json as a real process, exactly as production runs it: this Deno
- * binary with `runArgs(manifestEntry(name))` (the bundle dist/<name>.js with the permission flags
+ * binary with `runArgs(manifestEntry(name))` (the bundle dist/<name>/<name>.js with the permission flags
  * that `deno compile` bakes in), a clean environment holding only the case's CNI_* variables, and
  * stdin piped from the case or /dev/null.
  *
@@ -70,9 +70,13 @@ const argsCache = new Map<string, string[]>();
 function staleSource(name: string, entry: string): string | undefined {
   const bundled = Deno.statSync(bundlePath(name)).mtime?.getTime() ?? 0;
   const sources = [`${ROOT}/${entry}`];
-  for (const file of Deno.readDirSync(`${ROOT}/lib`)) {
-    if (file.isFile && file.name.endsWith(".ts")) sources.push(`${ROOT}/lib/${file.name}`);
-  }
+  const walk = (dir: string) => {
+    for (const file of Deno.readDirSync(dir)) {
+      if (file.isDirectory) walk(`${dir}/${file.name}`);
+      else if (file.isFile && file.name.endsWith(".ts")) sources.push(`${dir}/${file.name}`);
+    }
+  };
+  walk(`${ROOT}/lib`);
   return sources.find((path) => (Deno.statSync(path).mtime?.getTime() ?? 0) > bundled);
 }
 

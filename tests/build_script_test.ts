@@ -84,7 +84,7 @@ Deno.test("scripts/build.ts bin falls back to a launcher with the manifest's per
       BIN_DIR: binDir,
     });
     assert.equal(code, 0, stderr);
-    assert.match(stderr, /bin\/sample is a launcher of dist\/sample\.js/);
+    assert.match(stderr, /bin\/sample is a launcher of dist\/sample\/sample\.js/);
     const launcher = Deno.readTextFileSync(`${binDir}/sample`);
     for (const flag of manifestEntry("sample").permissions) assert.ok(launcher.includes(flag));
     assert.ok(!/ -A | '--allow-all'/.test(launcher));

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ConfigError, configError } from "../lib/config_error.ts";
-import { configReader } from "../lib/config_reader.ts";
+import { configReader, unreadKeys } from "../lib/config_reader.ts";
 import { CniError } from "../lib/errors.ts";
 import { parseJson } from "../lib/config.ts";
 import type { JsonObject } from "../lib/_decode.ts";
@@ -238,4 +238,215 @@ Deno.test("configReader() refuses bad values with code 7 naming the key", async 
       });
     });
   }
+});
+
+Deno.test("configReader() reads a key repeated in another case as Go decodes it", async (t) => {
+  const read = (text: string) => configReader(parseJson(text) as JsonObject);
+  const refused: { name: string; fn: () => unknown; msg: string }[] = [
+    {
+      name: "a bad value before a good one",
+      fn: () => read('{"flag":"yes","Flag":true}').boolean("flag"),
+      msg: '"flag" must be true or false, got "yes"',
+    },
+    {
+      name: "a bad value after a good one",
+      fn: () => read('{"mtu":1500,"MTU":"big"}').integer("mtu"),
+      msg: '"mtu" must be an integer, got "big"',
+    },
+    {
+      name: "a section that is not an object before one that is",
+      fn: () => read('{"Limits":5,"limits":{}}').section("limits"),
+      msg: '"limits" must be an object, got 5',
+    },
+    {
+      name: "a bad value in the first of two sections",
+      fn: () =>
+        read('{"limits":{"burst":"x"},"Limits":{"burst":5}}').section("limits")?.integer("burst"),
+      msg: '"limits.burst" must be an integer, got "x"',
+    },
+    {
+      name: "a bad value in the first of two maps",
+      fn: () => read('{"labels":{"a":1},"Labels":{"b":"2"}}').stringMap("labels"),
+      msg: '"labels.a" must be a string, got 1',
+    },
+  ];
+  for (const row of refused) {
+    await t.step(`configReader() refuses ${row.name}`, () => {
+      assert.throws(row.fn, { code: 7, message: `invalid network configuration: ${row.msg}` });
+    });
+  }
+  const rows: { name: string; got: () => unknown; want: unknown }[] = [
+    { name: "the last value", got: () => read('{"a":"x","A":"y"}').string("a"), want: "y" },
+    {
+      name: "a value a later null leaves in place",
+      got: () => read('{"a":"x","A":null}').string("a"),
+      want: "x",
+    },
+    {
+      name: "the members of both sections",
+      got: () => {
+        const limits = read('{"limits":{"burst":5,"peak":1},"Limits":{"peak":7}}').section(
+          "limits",
+        );
+        return [limits?.integer("burst"), limits?.integer("peak")];
+      },
+      want: [5, 7],
+    },
+    {
+      name: "both maps merged",
+      got: () => read('{"labels":{"a":"1","b":"2"},"LABELS":{"b":"3"}}').stringMap("labels"),
+      want: { a: "1", b: "3" },
+    },
+    {
+      name: "an object a later null resets, as Go resets a map",
+      got: () => read('{"extra":{"a":1},"Extra":null}').object("extra"),
+      want: undefined,
+    },
+    {
+      name: "the objects merged, as Go fills one map",
+      got: () => read('{"extra":{"a":1},"Extra":{"b":2}}').object("extra"),
+      want: { a: 1, b: 2 },
+    },
+  ];
+  for (const row of rows) {
+    await t.step(`configReader() reads ${row.name}`, () => assert.deepEqual(row.got(), row.want));
+  }
+});
+
+Deno.test("configReader() reads routes naming the member at fault", async (t) => {
+  const read = configReader({
+    defaultRoute: { dst: "0.0.0.0/0", gw: "10.1.0.1", priority: 10, table: 100 },
+    routes: [{ dst: "2001:DB8::/32", gw: "2001:DB8::1" }, { dst: "10.8.0.0/16", mtu: 1400 }],
+    badRoutes: [{ dst: "2001:DB8::/32" }, { dst: "10.9.0.0/16", gw: "fe80::1" }],
+    bad: { dst: "10.9.0.0/16", mtu: -1 },
+    nodst: { gw: "10.1.0.1" },
+    list: [{ dst: "10.0.0.0/8" }, "x"],
+  });
+  await t.step("read.route() reads a route with its attributes", () => {
+    assert.deepEqual(read.route("defaultRoute"), {
+      dst: "0.0.0.0/0",
+      gw: "10.1.0.1",
+      priority: 10,
+      table: 100,
+    });
+  });
+  await t.step("read.routeList() reads each route, canonical", () => {
+    assert.deepEqual(read.routeList("routes"), [
+      { dst: "2001:db8::/32", gw: "2001:db8::1" },
+      { dst: "10.8.0.0/16", mtu: 1400 },
+    ]);
+  });
+  await t.step("read.route() of an absent key is undefined, or required", () => {
+    assert.equal(read.route("missing"), undefined);
+    assert.throws(() => read.route("missing", { required: true }), {
+      message: 'invalid network configuration: "missing" is required',
+    });
+  });
+  const refused: [string, () => unknown, string][] = [
+    [
+      "a gateway of another family",
+      () => read.routeList("badRoutes"),
+      '"badRoutes[1].gw" must be in the IP family of "dst" (10.9.0.0/16), got "fe80::1"',
+    ],
+    [
+      "a negative mtu",
+      () => read.route("bad"),
+      '"bad.mtu" must be an integer of at least 0, got -1',
+    ],
+    ["a route without dst", () => read.route("nodst"), '"nodst.dst" is required'],
+    ["an entry that is not an object", () => read.routeList("list"), '"list[1]" must be an object'],
+  ];
+  for (const [name, fn, msg] of refused) {
+    await t.step(`read.route() refuses ${name}`, () => {
+      assert.throws(fn, (error: unknown) => {
+        assert.ok(error instanceof ConfigError, String(error));
+        assert.equal(error.code, 7);
+        assert.ok(error.message.includes(msg), error.message);
+        return true;
+      });
+    });
+  }
+});
+
+Deno.test("configReader() says an integer beyond 2^53 is out of range", async (t) => {
+  const rows: [string, string][] = [
+    ['{"n":9007199254740992}', "9007199254740992"],
+    ['{"n":9007199254740993}', "9007199254740992"],
+    ['{"n":-9007199254740993}', "-9007199254740992"],
+    ['{"n":1e21}', "1e+21"],
+    ['{"n":1e400}', "1e400"],
+  ];
+  for (const [text, shown] of rows) {
+    await t.step(`configReader() refuses ${text} as out of range`, () => {
+      assert.throws(
+        () => configReader(parseJson(text) as JsonObject).integer("n", { min: 0, max: 10 }),
+        {
+          code: 7,
+          message: `invalid network configuration: "n" is out of range: ${shown} is beyond the ` +
+            "integers a JSON number holds exactly (from -9007199254740991 to 9007199254740991)",
+        },
+      );
+    });
+  }
+  await t.step("configReader() reads 9007199254740991, the largest", () => {
+    assert.equal(configReader({ n: 9007199254740991 }).integer("n"), 9007199254740991);
+  });
+});
+
+Deno.test("unreadKeys() names the keys no reader read", async (t) => {
+  const raw = {
+    name: "n",
+    egresRate: 1,
+    ingressRate: 2,
+    limits: { burst: 1, brust: 2 },
+    extra: { deep: { anything: 1 } },
+    ranges: [{ subnet: "10.1.0.0/24", gatway: "10.1.0.1" }],
+    ipam: { type: "x", subnet: "y" },
+  };
+  const readAll = () => {
+    const read = configReader(raw);
+    read.integer("ingressRate");
+    read.integer("egressRate");
+    read.section("limits")?.integer("burst");
+    read.object("extra");
+    for (const range of read.sectionList("ranges") ?? []) {
+      range.cidr("subnet");
+      range.ip("gateway");
+    }
+    return read;
+  };
+  await t.step("unreadKeys() lists them in document order, sections last", () => {
+    assert.deepEqual(unreadKeys(readAll()), [
+      { path: "name" },
+      { path: "egresRate", near: "egressRate" },
+      { path: "ipam" },
+      { path: "limits.brust" },
+      { path: "ranges[0].gatway", near: "gateway" },
+    ]);
+  });
+  await t.step("unreadKeys() leaves out what `ignore` names, and all under it", () => {
+    const read = readAll();
+    read.section("ipam")?.string("type");
+    assert.deepEqual(
+      unreadKeys(read, { ignore: (key) => ["name", "ipam"].includes(key) }).map((k) => k.path),
+      ["egresRate", "limits.brust", "ranges[0].gatway"],
+    );
+  });
+  await t.step("unreadKeys() looks inside one section", () => {
+    const read = readAll();
+    read.section("ipam")?.string("type");
+    assert.deepEqual(unreadKeys(read, { section: "ipam" }), [{ path: "ipam.subnet" }]);
+  });
+  await t.step("unreadKeys() counts what every reader of a section read", () => {
+    const read = configReader({ limits: { a: 1, b: 2 } });
+    read.section("limits")?.integer("a");
+    read.section("Limits")?.integer("b");
+    assert.deepEqual(unreadKeys(read), []);
+  });
+  await t.step("unreadKeys() is empty when every key was read", () => {
+    const read = configReader({ a: 1, B: 2 });
+    read.integer("a");
+    read.integer("b");
+    assert.deepEqual(unreadKeys(read), []);
+  });
 });

@@ -562,3 +562,106 @@ Deno.test("a number that overflows a float64 outside prevResult", async (t) => {
     );
   });
 });
+
+Deno.test("a spec key repeated in another case is decoded as Go decodes it", async (t) => {
+  const decode = (text: string) => decodeNetConf(parseJson(text));
+  const refused: [string, string, string][] = [
+    [
+      "a dns that is a number before one that is an object",
+      '{"Dns":5,"dns":{}}',
+      "json: cannot unmarshal number into Go struct field NetConf.dns of type types.DNS",
+    ],
+    [
+      "a dns that is a number after one that is an object",
+      '{"dns":{},"Dns":5}',
+      "json: cannot unmarshal number into Go struct field NetConf.dns of type types.DNS",
+    ],
+    [
+      "an ipam that is a string before one that is an object",
+      '{"IPAM":"x","ipam":{"type":"host-local"}}',
+      "json: cannot unmarshal string into Go struct field NetConf.ipam of type types.IPAM",
+    ],
+    [
+      "an ipam type repeated inside ipam",
+      '{"ipam":{"type":5,"Type":"host-local"}}',
+      "json: cannot unmarshal number into Go struct field IPAM.ipam.type of type string",
+    ],
+    [
+      "a dns member repeated inside dns",
+      '{"dns":{"domain":5,"Domain":"x"}}',
+      "json: cannot unmarshal number into Go struct field DNS.dns.domain of type string",
+    ],
+    [
+      "a type that is a number before one that is a string",
+      '{"type":5,"Type":"bridge"}',
+      "json: cannot unmarshal number into Go struct field NetConf.type of type string",
+    ],
+    [
+      "capabilities that are a list after an object",
+      '{"capabilities":{"a":true},"Capabilities":[]}',
+      "json: cannot unmarshal array into Go struct field NetConf.capabilities of type map[string]bool",
+    ],
+    [
+      "a prevResult that is a number before an object",
+      '{"prevResult":5,"PrevResult":{}}',
+      "json: cannot unmarshal number into Go struct field NetConf.prevResult of type " +
+      "map[string]interface {}",
+    ],
+  ];
+  for (const [name, text, message] of refused) {
+    await t.step(
+      `decodeNetConf() refuses ${name}`,
+      () => throwsDecodeError(() => decode(text), message),
+    );
+  }
+  await t.step("decodeNetConf() keeps the last string, a later null leaving it", () => {
+    assert.equal(decode('{"type":"a","Type":"b"}').type, "b");
+    assert.equal(decode('{"type":"a","Type":null}').type, "a");
+  });
+  await t.step("decodeNetConf() merges two ipam objects as Go fills one struct", () => {
+    assert.deepEqual(
+      decode('{"ipam":{"type":"host-local","subnet":"10.1.0.0/24"},"IPAM":{"Type":null,"gw":"x"}}')
+        .ipam,
+      { type: "host-local", subnet: "10.1.0.0/24", Type: null, gw: "x" },
+    );
+  });
+  await t.step("decodeNetConf() merges two dns objects", () => {
+    assert.deepEqual(
+      decode('{"dns":{"nameservers":["10.0.0.53"]},"DNS":{"domain":"example.com"}}').dns,
+      { nameservers: ["10.0.0.53"], domain: "example.com" },
+    );
+  });
+  await t.step("decodeNetConf() merges two prevResult maps; a later null resets them", () => {
+    assert.deepEqual(
+      decode('{"prevResult":{"cniVersion":"1.0.0","ips":[]},"PrevResult":{"ips":[{"a":1}]}}')
+        .rawPrevResult,
+      { cniVersion: "1.0.0", ips: [{ a: 1 }] },
+    );
+    assert.equal(
+      decode('{"prevResult":{"cniVersion":"1.0.0"},"PrevResult":null}').rawPrevResult,
+      undefined,
+    );
+  });
+  await t.step("decodeNetConf() merges two capabilities maps", () => {
+    assert.deepEqual(
+      decode('{"capabilities":{"a":true},"Capabilities":{"b":true,"a":false}}').capabilities,
+      { a: false, b: true },
+    );
+  });
+  await t.step("checkNetworkConfig() refuses a name that is a number before a string", () => {
+    throwsCniError(
+      () => checkNetworkConfig('{"name":5,"Name":"n"}'),
+      6,
+      "error unmarshall network config: json: cannot unmarshal number into Go struct field .name " +
+        "of type string",
+    );
+  });
+  await t.step("configVersionOf() refuses a cniVersion that is a number before a string", () => {
+    throwsCniError(
+      () => configVersionOf(parseJson('{"cniVersion":1,"CNIVersion":"1.0.0"}')),
+      6,
+      "decoding version from network config: json: cannot unmarshal number into Go struct field " +
+        ".cniVersion of type string",
+    );
+  });
+});

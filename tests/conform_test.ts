@@ -19,6 +19,7 @@ import { pluginLabels } from "../cli/_conform/findings.ts";
 import { loadTarget } from "../cli/_conform/target.ts";
 import { type CheckResult, CHECKS } from "../cli/_conform/types.ts";
 import { configPath, FAKE_PLUGINS, writeLaunchers } from "./testdata/conform/fakes.ts";
+import { groupGone, killGroup, waitFor } from "./runtime/_process_groups.ts";
 
 // ---------------------------------------------------------------------------------------------
 // stdout documents
@@ -332,6 +333,10 @@ Deno.test("parseCommandLine() reads a network or a configuration, and the option
     [["--plugin", "p", "net"], /--plugin goes with --config/],
     [["--timeout", "0", "n"], /--timeout wants a number of seconds/],
     [["--timeout", "1e3", "n"], /--timeout wants a number of seconds/],
+    [
+      ["--timeout", "2147483.648", "n"],
+      /^--timeout 2147483\.648 is longer than the longest time limit, 2147483 seconds$/,
+    ],
     [["-i", "a/b", "n"], /is not an interface name/],
     [["-i", "a-very-long-name-0", "n"], /is not an interface name/],
     [["--nope", "n"], /Unknown option/],
@@ -473,6 +478,7 @@ Deno.test("loadTarget() finds the network and gives host-local a data dir", asyn
       getenv: (name: string) => vars[name],
       cwd: dir,
       dataDir: "/tmp/conform-x/host-local",
+      emptyDir: "/tmp/conform-x/bin",
     });
 
     await t.step(
@@ -511,7 +517,9 @@ Deno.test("loadTarget() finds the network and gives host-local a data dir", asyn
       );
       assert.equal(target.list.name, "conform");
       assert.equal(target.list.cniVersion, "1.1.0");
-      assert.deepEqual(target.path, [`${dir}/bin`]);
+      // Without CNI_PATH, an empty directory: never the plugin's own.
+      assert.deepEqual(target.path, ["/tmp/conform-x/bin"]);
+      assert.deepEqual(target.executables, new Map([["mine", `${dir}/bin/mine`]]));
       assert.equal(target.list.plugins[0]!.type, "mine");
       assert.deepEqual(target.list.plugins[0]!.raw, {
         cniVersion: "1.1.0",
@@ -520,9 +528,19 @@ Deno.test("loadTarget() finds the network and gives host-local a data dir", asyn
         name: "conform",
       });
       assert.deepEqual(target.notes, [
+        "CNI_PATH is not set: the plugin gets an empty directory, /tmp/conform-x/bin",
         'running ./bin/mine for the configuration\'s type "other"',
         'the configuration has no "name": using "conform"',
       ]);
+    });
+
+    await t.step("a plugin given by path leaves CNI_PATH as it is", async () => {
+      const target = await loadTarget(
+        { kind: "config", config: "one.json", plugin: "/tmp/mine" },
+        env({ CNI_PATH: "/opt/cni/bin:lib" }),
+      );
+      assert.deepEqual(target.path, ["/opt/cni/bin", `${dir}/lib`]);
+      assert.deepEqual(target.executables, new Map([["mine", "/tmp/mine"]]));
     });
 
     await t.step("a plugin given by name is looked up in CNI_PATH", async () => {
@@ -602,6 +620,7 @@ async function conform(
   vars: Record<string, string>,
   sandbox: SandboxFactory,
   cwd: string,
+  interrupt?: AbortSignal,
 ): Promise<ToolRun> {
   let stdout = "";
   let stderr = "";
@@ -613,6 +632,7 @@ async function conform(
     stdout: (text) => Promise.resolve(void (stdout += text)),
     stderr: (text) => Promise.resolve(void (stderr += text)),
     sandbox,
+    ...(interrupt === undefined ? {} : { interrupt }),
   });
   const lines = stdout.split("\n").flatMap((line) => {
     const match = /^(PASS|FAIL|SKIP) (\S+) (\S+?)(?:: (.*))?$/.exec(line);
@@ -836,6 +856,181 @@ Deno.test("conform on a version the plugin does not speak, a missing plugin, --j
       assert.equal(status, 2);
       assert.equal(stderr, "conform: ip netns add failed: Permission denied\n");
       assert.deepEqual(await conformTempDirs(), before);
+    });
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+/** Writes an executable shell plugin `name` into `dir`; `body` follows a line recording $$. */
+async function shellPlugin(dir: string, name: string, pids: string, body: string): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(`${dir}/${name}`, `#!/bin/sh\necho $$ >> '${pids}'\n${body}`, {
+    mode: 0o755,
+  });
+  await Deno.chmod(`${dir}/${name}`, 0o755);
+}
+
+/** The process IDs a shell plugin recorded, each the ID of its run's process group. */
+async function recordedPids(file: string): Promise<number[]> {
+  try {
+    return (await Deno.readTextFile(file)).split("\n").filter((l) => l !== "").map(Number);
+  } catch {
+    return [];
+  }
+}
+
+Deno.test("conform runs a plugin given by path from there, leaving CNI_PATH as given", async () => {
+  const root = await Deno.makeTempDir({ prefix: "conform-test-" });
+  try {
+    const bin = `${root}/bin`;
+    await writeLaunchers(bin);
+    // The plugin's own directory also holds a "host-local": it must not become a delegate.
+    const beside = `${root}/beside`;
+    await Deno.mkdir(beside);
+    await Deno.copyFile(`${bin}/good`, `${beside}/good`);
+    await Deno.copyFile(`${bin}/good`, `${beside}/host-local`);
+    const run = await conform(
+      ["-v", "--config", configPath("good"), "--plugin", `${beside}/good`],
+      { CNI_PATH: `${root}/delegates` },
+      directorySandbox(root, []),
+      root,
+    );
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    const runs = [...run.stderr.matchAll(/^conform: (\w+) good \((.*)\)$/gm)];
+    assert.ok(runs.length > 0);
+    assert.ok(runs.every((m) => m[2] === `${beside}/good`), run.stderr);
+    // Each run's CNI_PATH; VERSION gets "dummy", as libcni sends it.
+    const paths = [...run.stderr.matchAll(/^conform: (\w+) .*\n {2}env: .*CNI_PATH=(\S*)/gm)]
+      .map((m) => `${m[1]} ${m[2]}`);
+    assert.equal(paths.length, runs.length);
+    assert.deepEqual(
+      paths.filter((p) => p !== "VERSION dummy" && p.split(" ")[1] !== `${root}/delegates`),
+      [],
+    );
+    assert.ok(paths.includes(`ADD ${root}/delegates`));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("conform kills what a plugin leaves running when its run ends", async () => {
+  const root = await Deno.makeTempDir({ prefix: "conform-test-" });
+  const pids = `${root}/pids`;
+  try {
+    await shellPlugin(
+      `${root}/bin`,
+      "bg",
+      pids,
+      "sleep 60 </dev/null >/dev/null 2>&1 &\n" +
+        'case "$CNI_COMMAND" in\n' +
+        'VERSION) echo \'{"cniVersion":"1.0.0","supportedVersions":["1.0.0"]}\' ;;\n' +
+        'ADD) echo \'{"cniVersion":"1.0.0"}\' ;;\n' +
+        "esac\n",
+    );
+    await Deno.writeTextFile(
+      `${root}/bg.json`,
+      JSON.stringify({ cniVersion: "1.0.0", name: "bg", type: "bg" }),
+    );
+    const run = await conform(
+      ["--config", "bg.json"],
+      { CNI_PATH: `${root}/bin` },
+      directorySandbox(root, []),
+      root,
+    );
+    assert.match(run.stdout, /^PASS bg add$/m);
+    const groups = await recordedPids(pids);
+    assert.ok(groups.length >= 5, `${groups.length} runs`);
+    try {
+      for (const pgid of groups) assert.deepEqual(await groupGone(pgid), [], `group ${pgid}`);
+    } finally {
+      groups.forEach(killGroup);
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("an interrupted conform kills the running plugin, reports nothing and removes all it made", async () => {
+  const root = await Deno.makeTempDir({ prefix: "conform-test-" });
+  const pids = `${root}/pids`;
+  try {
+    await shellPlugin(`${root}/bin`, "hang", pids, "exec sleep 120\n");
+    await Deno.writeTextFile(
+      `${root}/hang.json`,
+      JSON.stringify({ cniVersion: "1.0.0", name: "hang", type: "hang" }),
+    );
+    const before = await conformTempDirs();
+    const made: string[] = [];
+    const interrupt = new AbortController();
+    const started = Date.now();
+    const running = conform(
+      ["--config", "hang.json"],
+      { CNI_PATH: `${root}/bin` },
+      directorySandbox(root, made),
+      root,
+      interrupt.signal,
+    );
+    const [pgid] = await waitFor("the plugin", async () => {
+      const found = await recordedPids(pids);
+      return found.length > 0 ? found : undefined;
+    });
+    try {
+      interrupt.abort();
+      // A second interrupt changes nothing: the cleanup goes on.
+      interrupt.abort();
+      const run = await running;
+      assert.ok(Date.now() - started < 60_000, "conform waited for the plugin");
+      assert.equal(run.status, 130);
+      assert.equal(run.stdout, "");
+      assert.equal(run.stderr, "");
+      assert.deepEqual(await groupGone(pgid!), []);
+      assert.equal(made.length, 1);
+      await assert.rejects(Deno.stat(made[0]!), Deno.errors.NotFound);
+      assert.deepEqual(await conformTempDirs(), before);
+      // The one run started was the one interrupted.
+      assert.deepEqual(await recordedPids(pids), [pgid]);
+    } finally {
+      killGroup(pgid!);
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("conform checks a plugin whose configuration nests as deep as Go decodes it", async (t) => {
+  const root = await Deno.makeTempDir({ prefix: "conform-test-" });
+  try {
+    const bin = `${root}/bin`;
+    await writeLaunchers(bin);
+    /** A plugin configuration `depth` levels deep: its object, then "deep". */
+    const write = (depth: number) =>
+      Deno.writeTextFile(
+        `${root}/deep.json`,
+        `{"cniVersion":"1.1.0","name":"deep","type":"good","deep":${
+          "[".repeat(depth - 1) + "]".repeat(depth - 1)
+        }}`,
+      );
+    const run = () =>
+      conform(["--config", "deep.json"], { CNI_PATH: bin }, directorySandbox(root, []), root);
+    // The runtime runs it as a list ({"plugins":[...]}, two levels more), as libcni does: 9,998
+    // levels make the list 10,000 deep.
+    for (const depth of [2_500, 9_998]) {
+      await t.step(`${depth} levels`, async () => {
+        await write(depth);
+        const result = await run();
+        assert.equal(result.status, 0, result.stdout + result.stderr);
+        assert.equal(result.lines.filter((l) => l.outcome === "PASS").length, CHECKS.length);
+      });
+    }
+    await t.step("9,999 levels: the list is refused as Go refuses it", async () => {
+      await write(9_999);
+      const result = await run();
+      assert.equal(result.status, 2);
+      assert.equal(
+        result.stderr,
+        "conform: error parsing configuration list: invalid character '[' exceeded max depth\n",
+      );
     });
   } finally {
     await Deno.remove(root, { recursive: true });

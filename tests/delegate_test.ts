@@ -2,9 +2,11 @@
  * lib/delegate.ts (spec "Section 4: Plugin Delegation"): finding a delegate in CNI_PATH, running
  * it with the caller's environment and only CNI_COMMAND changed, reading its result in its own
  * version, turning its failures into errors, the delegator bound to an invocation (which releases
- * a delegated ADD when the verb fails), and real processes through the Deno host.
+ * a delegated ADD when the verb fails, and at once when the ADD itself fails), and real processes
+ * through the Deno host.
  */
 import assert from "node:assert/strict";
+import { relative } from "node:path";
 import {
   delegateAdd,
   delegateCheck,
@@ -17,7 +19,8 @@ import {
   parseDelegateResult,
 } from "../lib/delegate.ts";
 import { CniError } from "../lib/errors.ts";
-import { denoHost, type RunOutput } from "../lib/host.ts";
+import { denoHost, type Host, type RunOutput } from "../lib/host.ts";
+import { startsSettled } from "../lib/_program_starts.ts";
 import type { UndoAction } from "../lib/skel.ts";
 import { fakeHost, type FakeHostOptions, type FakeProgram, readFixture } from "../lib/testing.ts";
 
@@ -94,14 +97,10 @@ Deno.test("findInPath() with the Deno host looks at real files", async (t) => {
       assert.equal(await findInPath("link", dirs, host), `${root}/a/link`);
     });
     await t.step("a relative directory stays relative, cleaned", async () => {
-      const cwd = Deno.cwd();
-      Deno.chdir(root);
-      try {
-        assert.equal(await findInPath("p", ["./a", "./b/"], host), "b/p");
-        assert.equal(await findInPath("p", ["", "b"], host), "b/p");
-      } finally {
-        Deno.chdir(cwd);
-      }
+      // Relative to the working directory as it is: test files run side by side in one process.
+      const rel = relative(Deno.cwd(), root);
+      assert.equal(await findInPath("p", [`./${rel}/a`, `./${rel}/b/`], host), `${rel}/b/p`);
+      assert.equal(await findInPath("p", ["", `${rel}/b`], host), `${rel}/b/p`);
     });
     await t.step("nothing found names the directories", async () => {
       await assert.rejects(findInPath("nope", dirs, host), {
@@ -404,6 +403,63 @@ Deno.test("delegateAdd() parses the result in the delegate's own version", async
   });
 });
 
+Deno.test("a delegate is on its way from its lookup until it starts", async (t) => {
+  const RESULT = '{"cniVersion":"1.1.0","ips":[{"address":"10.1.0.5/24"}]}';
+  /** A host whose runs start and end when the test says. */
+  function steppedHost(programs: Record<string, FakeProgram>) {
+    const base = fakeHost({ programs });
+    const runs: { start: () => void; end: () => void }[] = [];
+    const host: Host = {
+      ...base,
+      run: (program, args, options) =>
+        new Promise((resolve, reject) => {
+          runs.push({
+            start: () => options.onStart?.(4242),
+            end: () => base.run(program, args, options).then(resolve, reject),
+          });
+        }),
+    };
+    return { host, runs };
+  }
+  /** Whether startsSettled() resolves within a few turns of the microtask queue. */
+  async function settlesNow(): Promise<boolean> {
+    let settled = false;
+    void startsSettled().then(() => (settled = true));
+    for (let turn = 0; turn < 20; turn++) await Promise.resolve();
+    return settled;
+  }
+  await t.step("on its way until the host starts it", async () => {
+    const { host, runs } = steppedHost({ "host-local": () => RESULT });
+    const delegate = delegator({ host, cniPath: "/opt/cni/bin", stdin: CONFIG });
+    const adding = delegate.add("host-local");
+    assert.equal(await settlesNow(), false, "before its lookup and start");
+    for (let turn = 0; turn < 20 && runs.length === 0; turn++) await Promise.resolve();
+    assert.equal(runs.length, 1, "the host runs the delegate");
+    assert.equal(await settlesNow(), false, "running, not yet started");
+    runs[0]!.start();
+    assert.equal(await settlesNow(), true, "started: what is left is the host's to note");
+    runs[0]!.end();
+    assert.deepEqual((await adding).ips, [{ address: "10.1.0.5/24" }]);
+  });
+  await t.step("no longer on its way when it cannot be found or started", async () => {
+    const { host } = steppedHost({});
+    const delegate = delegator({ host, cniPath: "/opt/cni/bin", stdin: CONFIG });
+    await assert.rejects(delegate.add("host-local"), /failed to find plugin "host-local"/);
+    assert.equal(await settlesNow(), true);
+    const failing = delegator({
+      host: {
+        ...fakeHost({ programs: { "host-local": () => "" } }),
+        run: () =>
+          Promise.reject(new Error("Failed to spawn 'x': Permission denied (os error 13)")),
+      },
+      cniPath: "/opt/cni/bin",
+      stdin: CONFIG,
+    });
+    await assert.rejects(failing.del("host-local"), CniError);
+    assert.equal(await settlesNow(), true);
+  });
+});
+
 Deno.test("delegator() binds delegation to an invocation", async (t) => {
   const RESULT = '{"cniVersion":"0.4.0","ips":[{"version":"4","address":"10.1.0.5/24"}]}';
   const bound = (programs: Record<string, FakeProgram>, undo: UndoAction[]) => {
@@ -437,15 +493,106 @@ Deno.test("delegator() binds delegation to an invocation", async (t) => {
     ]);
     assert.deepEqual(host.runs[1]!.env, { CNI_CONTAINERID: "c1", CNI_COMMAND: "DEL" });
   });
-  await t.step("delegator().add() registers nothing when the delegate's ADD fails", async () => {
+  await t.step("delegator().add() follows an ADD that failed with its DEL at once", async () => {
     const undo: UndoAction[] = [];
-    const { delegate } = bound({
-      "host-local": () => ({ code: 1, stdout: '{"code":11,"msg":"later"}' }),
+    const { host, delegate } = bound({
+      "host-local": sequence({ code: 1, stdout: '{"code":11,"msg":"later"}' }, ""),
     }, undo);
-    assert.deepEqual(await rejection(delegate.add("host-local")), {
+    assert.deepEqual(await rejection(delegate.add("host-local", "{}")), {
       cniError: { code: 11, msg: "later" },
     });
-    assert.equal(undo.length, 0);
+    assert.deepEqual(host.runs.map((r) => [r.env.CNI_COMMAND, r.stdin]), [
+      ["ADD", "{}"],
+      ["DEL", "{}"],
+    ]);
+    assert.equal(undo.length, 0, "released already: nothing left to undo");
+    assert.equal(host.stderr, "");
+  });
+  // A delegate that reserves an address and is then killed at its time limit: the reservation
+  // must not outlive the failed ADD.
+  const reserving = (reserved: Set<string>, add: Partial<RunOutput>): FakeProgram => (call) => {
+    if (call.env.CNI_COMMAND === "ADD") {
+      reserved.add(call.env.CNI_CONTAINERID!);
+      return add;
+    }
+    if (call.env.CNI_COMMAND === "DEL") reserved.delete(call.env.CNI_CONTAINERID!);
+    return "";
+  };
+  const killed = { code: 137, signal: "SIGKILL", timedOut: true };
+  const outcomes: [string, Partial<RunOutput>][] = [
+    ["killed at its time limit", killed],
+    ["ended by a crash", { code: 2, signal: "SIGSEGV" }],
+  ];
+  for (const [name, outcome] of outcomes) {
+    await t.step(`delegator().add() releases what an ADD ${name} reserved`, async () => {
+      const reserved = new Set<string>();
+      const { host, delegate } = bound({ "host-local": reserving(reserved, outcome) }, []);
+      const error = await rejection(delegate.add("host-local"));
+      assert.match(JSON.stringify(error), /signal: /);
+      assert.deepEqual(host.runs.map((r) => r.env.CNI_COMMAND), ["ADD", "DEL"]);
+      assert.deepEqual([...reserved], [], "the reservation was released");
+    });
+  }
+  await t.step("delegator().add() keeps the ADD's error when the DEL fails too", async () => {
+    const { host, delegate } = bound({
+      "host-local": sequence(killed, { code: 1, stdout: '{"code":11,"msg":"store locked"}' }),
+    }, []);
+    assert.deepEqual(await rejection(delegate.add("host-local")), {
+      cniError: {
+        code: 0,
+        msg:
+          "netplugin failed with no error message: signal: killed (time limit of 500 ms reached)",
+      },
+    });
+    assert.equal(
+      host.stderr,
+      'releasing the failed ADD of "host-local" failed too: store locked\n',
+    );
+  });
+  await t.step("delegator().add() runs no DEL for a delegate that never started", async () => {
+    const { host, delegate } = bound(
+      { "host-local": sequence(new Error("exec format error")) },
+      [],
+    );
+    await assert.rejects(delegate.add("host-local"), { message: /exec format error/ });
+    assert.equal(host.runs.length, 1);
+    await assert.rejects(delegate.add("missing"), { message: /failed to find plugin "missing"/ });
+    assert.equal(host.runs.length, 1);
+  });
+  await t.step("delegator().add() refuses a result cut at 16 MiB as too large", async () => {
+    const undo: UndoAction[] = [];
+    const { host, delegate } = bound({
+      "host-local": sequence(
+        { stdout: '{"cniVersion":"1.0.0","ips":[', stdoutTruncated: true },
+        "",
+      ),
+    }, undo);
+    assert.deepEqual(await rejection(delegate.add("host-local")), {
+      error: 'the result of "host-local" is too large: more than 16777216 bytes (16 MiB), ' +
+        "the most a run keeps",
+    });
+    assert.equal(undo.length, 1, "the ADD succeeded, so its release is registered");
+    await undo[0]!();
+    assert.deepEqual(host.runs.map((r) => r.env.CNI_COMMAND), ["ADD", "DEL"]);
+  });
+  await t.step("delegateAdd() refuses a result cut at 16 MiB as too large", async () => {
+    const host = fakeHost({ programs: { big: () => ({ stdout: "{", stdoutTruncated: true }) } });
+    await assert.rejects(delegateAdd("big", CONFIG, { host, cniPath: "/opt/cni/bin" }), {
+      message: /^the result of "big" is too large: more than 16777216 bytes/,
+    });
+  });
+  await t.step("delegation clamps a time limit of 2^31 ms or more", async () => {
+    const host = fakeHost({ programs: { "host-local": () => "" } });
+    const limits: number[] = [];
+    const run = host.run;
+    host.run = (program, args, options) => {
+      limits.push(options.timeoutMs);
+      return run(program, args, options);
+    };
+    for (const timeoutMs of [2 ** 31, 2 ** 32 + 5, Number.MAX_SAFE_INTEGER, Infinity]) {
+      await delegateDel("host-local", CONFIG, { host, cniPath: "/opt/cni/bin", timeoutMs });
+    }
+    assert.deepEqual(limits, [2 ** 31 - 1, 2 ** 31 - 1, 2 ** 31 - 1, 2 ** 31 - 1]);
   });
   await t.step("delegator().add() releases a delegate whose result does not parse", async () => {
     const undo: UndoAction[] = [];
@@ -504,6 +651,21 @@ Deno.test("delegation through the Deno host runs real processes", async (t) => {
       "#!/bin/sh\nhead -c 20000000 /dev/zero | tr '\\0' 'g'\nexit 1\n",
       { mode: 0o755 },
     );
+    // Reserves (writes a file) on ADD, then hangs; DEL releases (removes the file).
+    await Deno.writeTextFile(
+      `${dir}/reserver`,
+      `#!/bin/sh\necho "$CNI_COMMAND" >> "${dir}/reserver.calls"\n` +
+        `case "$CNI_COMMAND" in\n` +
+        `ADD) echo "$CNI_CONTAINERID" > "${dir}/reservation"; exec /bin/sleep 30 ;;\n` +
+        `DEL) /bin/rm -f "${dir}/reservation" ;;\n` +
+        `esac\n`,
+      { mode: 0o755 },
+    );
+    await Deno.writeTextFile(
+      `${dir}/huge`,
+      "#!/bin/sh\nhead -c 17000000 /dev/zero | tr '\\0' ' '\necho '{}'\n",
+      { mode: 0o755 },
+    );
     await Deno.mkdir(`${dir}/adir`);
 
     await t.step(
@@ -554,6 +716,39 @@ Deno.test("delegation through the Deno host runs real processes", async (t) => {
         assert.ok(performance.now() - started < 3000, "the delegate was not killed in time");
       },
     );
+
+    await t.step(
+      "a delegated ADD that reserves and hangs is killed, then released with a DEL",
+      async () => {
+        const undo: UndoAction[] = [];
+        const delegate = delegator({
+          host,
+          cniPath: dir,
+          stdin: CONFIG,
+          env: { CNI_CONTAINERID: "c9" },
+          timeoutMs: 300,
+          onFailure: (action) => void undo.push(action),
+        });
+        const error = await rejection(delegate.add("reserver"));
+        assert.deepEqual(error, {
+          cniError: {
+            code: 0,
+            msg:
+              "netplugin failed with no error message: signal: killed (time limit of 300 ms reached)",
+          },
+        });
+        assert.equal(await Deno.readTextFile(`${dir}/reserver.calls`), "ADD\nDEL\n");
+        await assert.rejects(Deno.stat(`${dir}/reservation`), Deno.errors.NotFound);
+        assert.equal(undo.length, 0);
+      },
+    );
+
+    await t.step("a delegate result over 16 MiB is too large, not cut JSON", async () => {
+      await assert.rejects(delegateAdd("huge", CONFIG, { host, cniPath: dir }), {
+        message: 'the result of "huge" is too large: more than 16777216 bytes (16 MiB), ' +
+          "the most a run keeps",
+      });
+    });
 
     await t.step("a delegate failing with only stderr text", async () => {
       const error = await rejection(delegateCheck("failer", CONFIG, { host, cniPath: dir }));

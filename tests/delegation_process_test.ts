@@ -2,8 +2,10 @@
  * Delegation in a real process: deno-ptp, with its baked-in permissions, runs fake IPAM plugins
  * (small scripts in a temporary CNI_PATH) that misbehave. The verb must fail within the time
  * limit when the delegate's children keep its pipes open, quote at most 1 KiB of a delegate's
- * garbage, and release the delegate's allocation when anything fails after its ADD, even when
- * stderr cannot be written. None of these cases reaches a namespace, so none needs root.
+ * garbage, and release the delegate's allocation when anything fails after its ADD (even when
+ * stderr cannot be written) and when the ADD itself is killed at the time limit. A time limit
+ * beyond what a timer holds is refused, and a CNI_IFNAME that is not UTF-8 stops the verb before
+ * anything runs. None of these cases reaches a namespace, so none needs root.
  */
 import assert from "node:assert/strict";
 import { assertWellBehaved, runPlugin } from "./_process.ts";
@@ -99,6 +101,111 @@ fi
           "the failure is the namespace's, not stderr's",
         );
         assert.equal(Deno.readTextFileSync(log), "ADD\nDEL\n", "the allocation was released");
+      } finally {
+        Deno.removeSync(dir, { recursive: true });
+      }
+    });
+  }
+});
+
+Deno.test("deno-ptp: a DENO_CNI_TIMEOUT_MS beyond a timer is refused, not a 1 ms limit", async (t) => {
+  // A timer holds at most 2^31 - 1 ms: a longer limit used to fire at once and kill every
+  // delegate, so that every ADD and DEL failed. Now the variable is refused with a warning and
+  // the default limit holds. The IPAM plugin takes a moment, and its ADD returns no address, so
+  // that ptp fails before it touches the host and releases the IPAM ADD.
+  const script = `#!/bin/sh
+echo "$CNI_COMMAND" >> @LOG@
+/bin/sleep 0.3
+if [ "$CNI_COMMAND" = ADD ]; then printf '{"cniVersion":"1.0.0","ips":[]}'; fi
+`;
+  const warning = 'deno-ptp %VERB%: warn: ignored: DENO_CNI_TIMEOUT_MS="4294967296" is more ' +
+    "than the longest time limit, 2147483647 ms; the limit is 60000 ms\n";
+  await t.step("ADD reaches the IPAM plugin's answer and releases it", async () => {
+    const { dir, log } = withIpam(script);
+    try {
+      const run = await runPlugin("deno-ptp", {
+        env: env(dir, { DENO_CNI_TIMEOUT_MS: "4294967296" }),
+        stdin: CONFIG,
+      });
+      assertWellBehaved(run);
+      assert.equal(run.code, 1);
+      assert.deepEqual(run.json, { code: 999, msg: "IPAM plugin returned missing IP config" });
+      assert.equal(run.stderr, warning.replace("%VERB%", "ADD"));
+      assert.equal(Deno.readTextFileSync(log), "ADD\nDEL\n");
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  });
+  await t.step("DEL succeeds", async () => {
+    const { dir, log } = withIpam(script);
+    try {
+      const run = await runPlugin("deno-ptp", {
+        env: { ...env(dir, { DENO_CNI_TIMEOUT_MS: "4294967296", CNI_COMMAND: "DEL" }) },
+        stdin: CONFIG,
+      });
+      assertWellBehaved(run);
+      assert.equal(run.code, 0, run.stdout);
+      assert.equal(run.stdout, "");
+      assert.equal(run.stderr, warning.replace("%VERB%", "DEL"));
+      assert.equal(Deno.readTextFileSync(log), "DEL\n");
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  });
+});
+
+Deno.test("deno-ptp: an IPAM ADD that reserves and then hangs is killed and released", async () => {
+  const { dir, log } = withIpam(`#!/bin/sh
+echo "$CNI_COMMAND" >> @LOG@
+case "$CNI_COMMAND" in
+ADD) echo "$CNI_CONTAINERID" > @LOG@.reserved; exec /bin/sleep 30 ;;
+DEL) /bin/rm -f @LOG@.reserved ;;
+esac
+`);
+  try {
+    const run = await runPlugin("deno-ptp", {
+      env: env(dir, { DENO_CNI_TIMEOUT_MS: "500" }),
+      stdin: CONFIG,
+    });
+    assertWellBehaved(run);
+    assert.equal(run.code, 1);
+    assert.deepEqual(run.json, {
+      code: 0,
+      msg: "netplugin failed with no error message: signal: killed (time limit of 500 ms reached)",
+    });
+    assert.equal(Deno.readTextFileSync(log), "ADD\nDEL\n");
+    assert.throws(() => Deno.statSync(`${log}.reserved`), Deno.errors.NotFound);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("deno-ptp: a CNI_IFNAME that is not UTF-8 is refused before anything runs", async (t) => {
+  const script = '#!/bin/sh\necho "$CNI_COMMAND" >> @LOG@\nprintf \'{"cniVersion":"1.0.0"}\'\n';
+  const bytes = (text: string, ...raw: number[]) =>
+    Uint8Array.from([...new TextEncoder().encode(text), ...raw]);
+  // "a\xffb" and "a\xfeb" would both be "a\ufffdb" as text: neither may reach a program.
+  for (
+    const [name, ifName] of [["a\\xffb", bytes("a", 0xff, 0x62)], [
+      "a\\xfeb",
+      bytes("a", 0xfe, 0x62),
+    ]] as const
+  ) {
+    await t.step(`CNI_IFNAME "${name}"`, async () => {
+      const { dir, log } = withIpam(script);
+      try {
+        const run = await runPlugin("deno-ptp", {
+          env: { ...env(dir), CNI_IFNAME: ifName },
+          stdin: CONFIG,
+        });
+        assertWellBehaved(run);
+        assert.equal(run.code, 1);
+        assert.deepEqual(run.json, {
+          code: 4,
+          msg: "CNI_IFNAME is not UTF-8",
+          details: `"${name}"`,
+        });
+        assert.throws(() => Deno.statSync(log), Deno.errors.NotFound, "the IPAM plugin never ran");
       } finally {
         Deno.removeSync(dir, { recursive: true });
       }

@@ -6,12 +6,16 @@
  * looks for them. Finally the init container's command is run for real, with the host paths
  * mapped to temporary directories.
  *
- * The manifest is parsed by the small parser below instead of a YAML package: the project has no
- * npm dependencies, and the parser accepts only a plain subset (block mappings and lists, plain
- * scalars that mean the same in YAML 1.1 and 1.2, JSON-style double-quoted strings) and throws
- * on anything else, so what it reads is what kubectl reads.
+ * The manifest is read with the `yaml` package (a test-only dependency, pinned in deno.json and
+ * deno.lock) under both YAML 1.1 and YAML 1.2, and must mean the same to both: Kubernetes reads
+ * manifests with a Go YAML library that keeps YAML 1.1's plain booleans (yes, no, on, off) and
+ * octals (0755), so a value that a YAML 1.2 reader takes for a string could reach the cluster as
+ * something else. Exactly one document, no error or warning (a repeated key is an error), and
+ * every scalar a string, a boolean or an integer: a float such as 3.10 is a version that lost its
+ * last digit, and a null a value left out.
  */
 import assert from "node:assert/strict";
+import { parseAllDocuments } from "yaml";
 import { bundlePath, manifestEntry, readManifest, ROOT, runArgs } from "../scripts/manifest.ts";
 import { main } from "../cli/install_node.ts";
 import { OPTIONS, parseOptions } from "../cli/_install/options.ts";
@@ -20,153 +24,122 @@ import { BACKUP_SUFFIX } from "../cli/_install/mod.ts";
 const decoder = new TextDecoder();
 
 // ---------------------------------------------------------------------------------------------
-// A strict YAML subset
+// Reading the manifest
 
-type Yaml = string | number | boolean | Yaml[] | { [key: string]: Yaml };
+/** The YAML versions whose readers must agree on the manifest. */
+const YAML_VERSIONS = ["1.1", "1.2"] as const;
 
-interface Line {
-  readonly number: number;
-  readonly indent: number;
-  readonly text: string;
+/** How far two readings are shown when they differ. */
+const SHOWN = 60;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** Words YAML 1.1 reads as booleans or null: they must be quoted to be strings. */
-const AMBIGUOUS =
-  /^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF|True|TRUE|False|FALSE|null|Null|NULL|~)$/;
-const PLAIN = /^(?:[A-Za-z/]|--)[A-Za-z0-9_/.=:@+,-]*$/;
-const KEY = /^[A-Za-z][A-Za-z0-9_./-]*$/;
-
-function fail(line: Line | undefined, message: string): never {
-  throw new Error(`yaml line ${line?.number ?? "end"}: ${message}`);
-}
-
-/** The line without its comment: `#` at the start or after a space, outside quotes. */
-function stripComment(text: string, line: number): string {
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted && c === "\\") i++;
-    else if (c === '"') quoted = !quoted;
-    else if (!quoted && c === "#" && (i === 0 || text[i - 1] === " ")) {
-      return text.slice(0, i).trimEnd();
+/** The path of the first place where `a` and `b` differ, with both values; undefined if none. */
+function firstDifference(a: unknown, b: unknown, path = "$"): string | undefined {
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return `${path} has ${a.length} items and ${b.length}`;
+    for (const [i, item] of a.entries()) {
+      const found = firstDifference(item, b[i], `${path}[${i}]`);
+      if (found !== undefined) return found;
     }
+    return undefined;
   }
-  if (quoted) fail({ number: line, indent: 0, text }, "unterminated string");
-  return text.trimEnd();
+  if (isRecord(a) && isRecord(b)) {
+    const keysA = Object.keys(a);
+    const keysB = Object.keys(b);
+    const odd = keysA.find((k) => !Object.hasOwn(b, k)) ?? keysB.find((k) => !Object.hasOwn(a, k));
+    if (odd !== undefined) return `${path} has the keys ${keysA.join(",")} and ${keysB.join(",")}`;
+    for (const key of keysA) {
+      const found = firstDifference(a[key], b[key], `${path}.${key}`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (Object.is(a, b)) return undefined;
+  const show = (value: unknown) => JSON.stringify(value)?.slice(0, SHOWN);
+  return `${path} is ${show(a)} and ${show(b)}`;
 }
 
-function scalar(text: string, line: Line): Yaml {
-  if (text.startsWith('"')) {
-    if (text.includes("\\/")) fail(line, "\\/ is not an escape in YAML 1.1");
-    try {
-      const value = JSON.parse(text);
-      if (typeof value === "string") return value;
-    } catch { /* below */ }
-    fail(line, `bad double-quoted string ${text}`);
+/** Where a scalar is not a string, a boolean or an integer; undefined if none is. */
+function oddScalar(value: unknown, path = "$"): string | undefined {
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = oddScalar(item, `${path}[${i}]`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
   }
-  if (text === "true") return true;
-  if (text === "false") return false;
-  if (/^(0|[1-9][0-9]*)$/.test(text)) return Number(text);
-  if (!PLAIN.test(text) || AMBIGUOUS.test(text)) fail(line, `quote ${JSON.stringify(text)}`);
-  return text;
+  if (isRecord(value)) {
+    for (const [key, member] of Object.entries(value)) {
+      const found = oddScalar(member, `${path}.${key}`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (typeof value === "string" || typeof value === "boolean" || Number.isSafeInteger(value)) {
+    return undefined;
+  }
+  return `${path} is ${String(value).slice(0, SHOWN)}: quote it, or write a string or integer`;
 }
 
-/** Parses one document of the subset; throws on anything outside it. */
-function parseYaml(source: string): Yaml {
-  const lines: Line[] = [];
-  source.split("\n").forEach((raw, i) => {
-    if (raw.includes("\t")) fail({ number: i + 1, indent: 0, text: raw }, "tab");
-    const text = stripComment(raw, i + 1);
-    if (text.trim() === "") return;
-    const indent = text.length - text.trimStart().length;
-    if (text.trim() === "---" || text.trim() === "...") {
-      fail({ number: i + 1, indent, text }, "one document, no markers");
-    }
-    lines.push({ number: i + 1, indent, text: text.trimStart() });
-  });
-  let at = 0;
-
-  function block(indent: number): Yaml {
-    const line = lines[at];
-    if (line === undefined || line.indent !== indent) fail(line, `expected indent ${indent}`);
-    return line.text === "-" || line.text.startsWith("- ") ? sequence(indent) : mapping(indent);
+/** Reads one YAML document as YAML `version` says; throws on an error, a warning or two documents. */
+function readAs(source: string, version: typeof YAML_VERSIONS[number]): unknown {
+  const documents = parseAllDocuments(source, { version, uniqueKeys: true });
+  if (documents.length !== 1) {
+    throw new Error(`yaml: one document wanted, found ${documents.length}`);
   }
-
-  function mapping(indent: number): Yaml {
-    const out: Record<string, Yaml> = {};
-    while (at < lines.length && lines[at]!.indent === indent) {
-      const line = lines[at]!;
-      const match = /^([^ :"]+):(?: (.*))?$/.exec(line.text);
-      if (!match) fail(line, "expected key: value");
-      const key = match[1]!;
-      if (!KEY.test(key) || AMBIGUOUS.test(key)) fail(line, `bad key ${key}`);
-      if (key in out) fail(line, `duplicate key ${key}`);
-      at++;
-      if (match[2] !== undefined) {
-        out[key] = scalar(match[2].trim(), line);
-      } else {
-        const next = lines[at];
-        if (next === undefined || next.indent <= indent) fail(line, `empty value of ${key}`);
-        out[key] = block(next.indent);
-      }
-    }
-    if (at < lines.length && lines[at]!.indent > indent) fail(lines[at], "bad indentation");
-    return out;
+  const document = documents[0]!;
+  const fault = document.errors[0] ?? document.warnings[0];
+  if (fault !== undefined) {
+    throw new Error(`yaml ${version}: ${fault.message.split("\n")[0]!.slice(0, 200)}`);
   }
-
-  function sequence(indent: number): Yaml {
-    const out: Yaml[] = [];
-    while (at < lines.length && lines[at]!.indent === indent) {
-      const line = lines[at]!;
-      if (!line.text.startsWith("- ")) fail(line, "expected - item");
-      const item = line.text.slice(2);
-      if (item === "-" || item.startsWith("- ")) fail(line, "nested list on one line");
-      if (/^[^ :"]+:( |$)/.test(item)) {
-        // "- key: value": a mapping whose keys sit two columns in.
-        lines[at] = { number: line.number, indent: indent + 2, text: item };
-        out.push(mapping(indent + 2));
-      } else {
-        out.push(scalar(item, line));
-        at++;
-      }
-    }
-    if (at < lines.length && lines[at]!.indent > indent) fail(lines[at], "bad indentation");
-    return out;
-  }
-
-  const document = block(0);
-  if (at !== lines.length) fail(lines[at], "trailing content");
-  return document;
+  return document.toJS();
 }
 
-Deno.test("the YAML subset parser reads what it accepts and refuses the rest", async (t) => {
-  await t.step("accepts", () => {
+/** The manifest as data, when YAML 1.1 and 1.2 read it alike and it holds only plain scalars. */
+function parseManifest(source: string): unknown {
+  const [older, newer] = YAML_VERSIONS.map((version) => readAs(source, version));
+  const difference = firstDifference(older, newer);
+  if (difference !== undefined) {
+    throw new Error(`yaml: YAML 1.1 and 1.2 read it differently: ${difference}`);
+  }
+  const odd = oddScalar(newer);
+  if (odd !== undefined) throw new Error(`yaml: ${odd}`);
+  return newer;
+}
+
+Deno.test("the manifest reader accepts YAML that means one thing and refuses the rest", async (t) => {
+  await t.step("accepts plain YAML that both versions read alike", () => {
     assert.deepEqual(
-      parseYaml(
-        'a: 1\nb:\n  - x\n  - "y #1"\n  - k: v # note\n    l: true\nc:\n  d: /p/q:3.10\n',
+      parseManifest(
+        'a: 1\nb:\n  - x\n  - "y #1"\n  - k: v # note\n    l: true\nc:\n  d: /p/q:3.10\n' +
+          "e: [1, two]\nf: 'yes'\n",
       ),
-      { a: 1, b: ["x", "y #1", { k: "v", l: true }], c: { d: "/p/q:3.10" } },
+      {
+        a: 1,
+        b: ["x", "y #1", { k: "v", l: true }],
+        c: { d: "/p/q:3.10" },
+        e: [1, "two"],
+        f: "yes",
+      },
     );
   });
-  const refused: [string, string][] = [
-    ["a YAML 1.1 boolean", "a: yes\n"],
-    ["a YAML 1.1 boolean key", "on: 1\n"],
-    ["a version that is a float", "a: 3.10\n"],
-    ["an octal", "a: 0755\n"],
-    ["a sexagesimal", "a: 1:20\n"],
-    ["flow style", "a: [1, 2]\n"],
-    ["an anchor", "a: &x 1\n"],
-    ["a block scalar", "a: |\n  x\n"],
-    ["single quotes", "a: 'x'\n"],
-    ["a space in a plain string", "a: two words\n"],
-    ["a duplicate key", "a: 1\na: 2\n"],
-    ["a tab", "a:\n\t- 1\n"],
-    ["bad indentation", "a:\n    b: 1\n  c: 2\n"],
-    ["two documents", "a: 1\n---\nb: 2\n"],
-    ["an empty value", "a:\nb: 1\n"],
+  const refused: [string, string, RegExp][] = [
+    ["a YAML 1.1 boolean", "a: yes\n", /\$\.a is true and "yes"/],
+    ["a YAML 1.1 boolean key", "on: 1\n", /\$ has the keys true and on/],
+    ["an octal", "a: 0755\n", /\$\.a is 493 and 755/],
+    ["a sexagesimal", "a: 1:20\n", /\$\.a is 80 and "1:20"/],
+    ["a version that is a float", "a: 3.10\n", /\$\.a is 3\.1: quote it/],
+    ["a value left out", "a:\nb: 1\n", /\$\.a is null: quote it/],
+    ["a duplicate key", "a: 1\na: 2\n", /^yaml 1\.1: Map keys must be unique/],
+    ["a tab as indentation", "a:\n\t- 1\n", /^yaml 1\.1: /],
+    ["two documents", "a: 1\n---\nb: 2\n", /^yaml: one document wanted, found 2$/],
+    ["no document", "# nothing\n", /^yaml: one document wanted, found 0$/],
   ];
-  for (const [label, source] of refused) {
-    await t.step(`refuses ${label}`, () => assert.throws(() => parseYaml(source), /yaml line/));
+  for (const [label, source, message] of refused) {
+    await t.step(`refuses ${label}`, () => assert.throws(() => parseManifest(source), { message }));
   }
 });
 
@@ -191,7 +164,10 @@ function named(items: unknown[], name: string): Dict {
   return found[0]!;
 }
 
-const manifest = dict(parseYaml(Deno.readTextFileSync(`${ROOT}/deploy/daemonset.yaml`)), "doc");
+const manifest = dict(
+  parseManifest(Deno.readTextFileSync(`${ROOT}/deploy/daemonset.yaml`)),
+  "doc",
+);
 const podSpec = dict(dict(dict(manifest.spec, "spec").template, "template").spec, "pod spec");
 const initContainers = list(podSpec.initContainers, "initContainers");
 const install = named(initContainers, "install");
@@ -369,6 +345,33 @@ Deno.test("the image compiles every plugin and the installer from sources it cop
     }
     for (const file of ["deno.json", "deno.lock", "plugins.json"]) assert.ok(covered(file), file);
   });
+});
+
+Deno.test("yaml is the tests' alone: the package and the plugins import no npm module", async (t) => {
+  const config = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`));
+  assert.match(config.imports.yaml, /^npm:yaml@\d+\.\d+\.\d+$/, "pinned to one exact version");
+  const roots = [
+    ...Object.values(config.exports as Record<string, string>),
+    ...readManifest().map((p) => p.entry),
+  ];
+  for (const root of roots) {
+    await t.step(`${root} reaches no npm module`, async () => {
+      const output = await new Deno.Command(Deno.execPath(), {
+        args: ["info", "--json", `${ROOT}/${root}`],
+        cwd: ROOT,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.ok(output.success, decoder.decode(output.stderr));
+      const modules = JSON.parse(decoder.decode(output.stdout)).modules as {
+        specifier: string;
+        kind?: string;
+      }[];
+      assert.ok(modules.length > 0);
+      const npm = modules.filter((m) => m.kind === "npm" || m.specifier.startsWith("npm:"));
+      assert.deepEqual(npm.map((m) => m.specifier), []);
+    });
+  }
 });
 
 // ---------------------------------------------------------------------------------------------

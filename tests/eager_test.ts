@@ -78,7 +78,7 @@ let bundle: string | undefined;
 try {
   bundle = Deno.readTextFileSync(bundlePath("sample"));
 } catch {
-  console.log("eager bundle test ignored: no dist/sample.js (run deno task bundle)");
+  console.log("eager bundle test ignored: no dist/sample/sample.js (run deno task bundle)");
 }
 
 Deno.test({

@@ -2,8 +2,9 @@
  * The newcomer's proof: tests/testdata/external is a plugin project of its own, written only
  * against the public entry points of `@deno-cni/deno-cni`. A copy of it outside the repository,
  * its import map pointing at this checkout's lib/, passes `deno check` and its own `deno test`
- * (which need no permission at all: the harness fakes every program), and each plugin answers
- * VERSION when run with the permissions its deno.json compiles it with.
+ * (which need no permission at all: sysctl-tune's run on the model kernel of the package's
+ * `/testing`), and each plugin answers VERSION when run with the permissions its deno.json
+ * compiles it with, which let neither run a program.
  */
 import assert from "node:assert/strict";
 import {
@@ -70,12 +71,20 @@ Deno.test("the external project passes check and its own tests, outside the repo
   const dir = await copyExternalProject();
   try {
     await t.step("its package imports resolve to this checkout's lib/", async () => {
-      const info = await deno(dir, ["info", "--json", "sysctl_tune.ts"]);
-      assert.equal(info.code, 0, info.stderr);
-      const modules: { specifier: string }[] = JSON.parse(info.stdout).modules;
-      const specifiers = modules.map((m) => m.specifier);
-      assert.ok(specifiers.includes(`file://${REPO_ROOT}/lib/mod.ts`));
-      assert.ok(specifiers.includes(`file://${REPO_ROOT}/lib/netns.ts`));
+      const rows = [
+        { module: "sysctl_tune.ts", reached: ["lib/mod.ts", "lib/netns.ts"] },
+        // modelKernel, as `@deno-cni/deno-cni/testing` exports it.
+        { module: "sysctl_tune_test.ts", reached: ["lib/testing.ts", "lib/model_kernel.ts"] },
+      ];
+      for (const { module, reached } of rows) {
+        const info = await deno(dir, ["info", "--json", module]);
+        assert.equal(info.code, 0, info.stderr);
+        const modules: { specifier: string }[] = JSON.parse(info.stdout).modules;
+        const specifiers = modules.map((m) => m.specifier);
+        for (const path of reached) {
+          assert.ok(specifiers.includes(`file://${REPO_ROOT}/${path}`), `${module}: ${path}`);
+        }
+      }
     });
 
     await t.step("deno check", async () => {
@@ -103,6 +112,7 @@ Deno.test("the external project passes check and its own tests, outside the repo
       await t.step(`${file} answers VERSION with the flags of "${task}"`, async () => {
         const flags = taskPermissions(dir, task);
         assert.ok(flags.length > 0 && !flags.includes("--allow-all") && !flags.includes("-A"));
+        assert.ok(!flags.some((flag) => flag.startsWith("--allow-run")), "it runs no program");
         const args = ["run", "--no-lock", "--no-prompt", "--quiet", ...flags, file];
         const version = await deno(dir, args, { CNI_COMMAND: "VERSION" });
         assert.equal(version.code, 0, version.stderr);

@@ -1,8 +1,11 @@
 /**
  * lib/host.ts: the real host of a Deno process. Programs run as real processes (argv only), the
- * deadline kills a child's whole process group, output is capped, appendFile refuses symlinks and
- * dot components, a missing permission becomes a code 999 error naming the plugins.json flag,
- * and environment values that are not UTF-8 are read as their exact bytes. None of it needs root.
+ * deadline kills a child's whole process group (a limit beyond what a timer holds is clamped; no
+ * setTimeout, and nothing left to hold the process once a run ends), a child's input is noted
+ * until written and the netlink backend waits for it, output is capped, appendFile refuses
+ * symlinks, dot components and anything but a regular file without blocking, a missing permission
+ * becomes a code 999 error naming the plugins.json flag, and environment values that are not UTF-8
+ * are read as their exact bytes. None of it needs root.
  */
 import assert from "node:assert/strict";
 import {
@@ -10,12 +13,16 @@ import {
   denoHost,
   type Host,
   MAX_OUTPUT_BYTES,
+  MAX_TIMEOUT_MS,
   permissionError,
   TIMEOUT_VARIABLE,
+  timerDelay,
   tryWriteStderr,
 } from "../lib/host.ts";
+import { startsSettled } from "../lib/_program_starts.ts";
 import { CniError } from "../lib/errors.ts";
 import { fakeHost, skipReason } from "../lib/testing.ts";
+import { drainFifo, within } from "./_within.ts";
 
 const HOST_MODULE = new URL("../lib/host.ts", import.meta.url).href;
 const RUN_FLAGS = ["run", "--no-config", "--no-lock", "--no-prompt", "--quiet"];
@@ -215,6 +222,107 @@ Deno.test("denoHost().run() kills the whole process group at the deadline", asyn
   }
 });
 
+Deno.test("denoHost().run() holds a time limit of 2^31 ms or more", async (t) => {
+  // A timer's delay is a 32-bit number: a longer one would fire after 1 ms and kill the program.
+  const host = denoHost();
+  for (const timeoutMs of [2 ** 31, 2 ** 32 + 5, Number.MAX_SAFE_INTEGER, Infinity]) {
+    await t.step(`run() with a time limit of ${timeoutMs} ms lets a program finish`, async () => {
+      const output = await host.run("/bin/sh", ["-c", "sleep 0.2; echo done"], { timeoutMs });
+      assert.deepEqual(output, { code: 0, stdout: "done\n", stderr: "" });
+    });
+  }
+  const delays: [number, number][] = [
+    [0, 0],
+    [-5, 0],
+    [NaN, 0],
+    [1500, 1500],
+    [MAX_TIMEOUT_MS, MAX_TIMEOUT_MS],
+    [2 ** 31, MAX_TIMEOUT_MS],
+    [Infinity, MAX_TIMEOUT_MS],
+  ];
+  for (const [ms, want] of delays) {
+    await t.step(`timerDelay(${ms}) is ${want}`, () => assert.equal(timerDelay(ms), want));
+  }
+  await t.step("MAX_TIMEOUT_MS is 2^31 - 1", () => assert.equal(MAX_TIMEOUT_MS, 2147483647));
+});
+
+Deno.test("denoHost().run() keeps its time limit without setTimeout, and lets the process end", async (t) => {
+  // Deno's setTimeout loads its Node timers module on first use: milliseconds of every plugin
+  // run that delegates. The child Deno makes every setTimeout call fail.
+  const dir = await Deno.makeTempDir({ prefix: "dcni-timer-" });
+  const script = (timeoutMs: number, program: string) =>
+    `import { denoHost } from ${JSON.stringify(HOST_MODULE)};
+globalThis.setTimeout = () => { throw new Error("setTimeout was called"); };
+const output = await denoHost().run("/bin/sh", ["-c", ${JSON.stringify(program)}], {
+  timeoutMs: ${timeoutMs},
+  stdin: "in",
+});
+console.log(JSON.stringify(output));`;
+  try {
+    await t.step(
+      "a run that ends in time, its timer given up: the process ends at once",
+      async () => {
+        const started = performance.now();
+        const output = await runDeno(dir, script(60_000, "/bin/cat; echo out"), ["--allow-run"]);
+        const elapsed = performance.now() - started;
+        assert.equal(output.stderr, "");
+        assert.deepEqual(JSON.parse(output.stdout), { code: 0, stdout: "inout\n", stderr: "" });
+        assert.ok(elapsed < 20_000, `the child Deno ended after ${Math.round(elapsed)} ms`);
+      },
+    );
+    await t.step("a run past its time limit is killed at it", async () => {
+      const output = await runDeno(dir, script(300, "/bin/sleep 30"), ["--allow-run"]);
+      assert.equal(output.stderr, "");
+      const outcome = JSON.parse(output.stdout);
+      assert.deepEqual([outcome.timedOut, outcome.signal], [true, "SIGKILL"]);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("denoHost().run() notes a child on its way until its input is written", async () => {
+  // A child that reads its input only after a while: the input, larger than a pipe holds, is
+  // written only then, and the programs on their way settle only then.
+  const input = "x".repeat(1024 * 1024);
+  const running = denoHost().run("/bin/sh", ["-c", "sleep 0.5; wc -c"], {
+    timeoutMs: 30_000,
+    stdin: input,
+  });
+  const started = performance.now();
+  await startsSettled();
+  const waited = performance.now() - started;
+  assert.ok(waited >= 300, `settled after ${Math.round(waited)} ms, before the input was read`);
+  assert.deepEqual(await running, { code: 0, stdout: `${input.length}\n`, stderr: "" });
+});
+
+Deno.test("the netlink backend is readied only once a program on its way has its input", async () => {
+  // Opening the C library and a socket holds the JavaScript thread, and with it the writes of a
+  // child's input: a plugin readying its namespaces while its delegate starts must not delay it.
+  const dir = await Deno.makeTempDir({ prefix: "dcni-netlink-wait-" });
+  const libc = new URL("../lib/netlink/_libc.ts", import.meta.url).href;
+  const script = `import { denoHost } from ${JSON.stringify(HOST_MODULE)};
+import { libcOpened } from ${JSON.stringify(libc)};
+const host = denoHost();
+const running = host.run("/bin/sh", ["-c", "/bin/sleep 0.5; /usr/bin/wc -c"], {
+  timeoutMs: 30000,
+  stdin: "x".repeat(1024 * 1024),
+});
+const started = performance.now();
+await host.netnsBackend().open(undefined).prepare();
+const waited = performance.now() - started;
+console.log(JSON.stringify({ waited, opened: libcOpened(), stdout: (await running).stdout }));`;
+  try {
+    const output = await runDeno(dir, script, ["--allow-run", "--allow-ffi", "--allow-read"]);
+    assert.equal(output.stderr, "");
+    const outcome = JSON.parse(output.stdout);
+    assert.deepEqual([outcome.opened, outcome.stdout], [true, `${1024 * 1024}\n`]);
+    assert.ok(outcome.waited >= 300, `readied after ${Math.round(outcome.waited)} ms`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("denoHost().run() keeps at most MAX_OUTPUT_BYTES of each stream", async (t) => {
   const host = denoHost();
   await t.step(
@@ -239,6 +347,17 @@ Deno.test("denoHost().run() keeps at most MAX_OUTPUT_BYTES of each stream", asyn
     assert.equal(output.stdout.length, MAX_OUTPUT_BYTES);
     assert.equal(output.stderr.length, MAX_OUTPUT_BYTES);
     assert.equal(output.droppedBytes, 15);
+  });
+  await t.step("run() says when stdout was cut, and only then", async () => {
+    const over = MAX_OUTPUT_BYTES + 1;
+    const cut = await host.run("/bin/sh", ["-c", `head -c ${over} /dev/zero`], {
+      timeoutMs: 30_000,
+    });
+    assert.equal(cut.stdoutTruncated, true);
+    const stderrOnly = await host.run("/bin/sh", ["-c", `head -c ${over} /dev/zero >&2`], {
+      timeoutMs: 30_000,
+    });
+    assert.deepEqual([stderrOnly.droppedBytes, "stdoutTruncated" in stderrOnly], [1, false]);
   });
   await t.step("run() leaves droppedBytes out when nothing was dropped", async () => {
     const output = await host.run("/bin/sh", ["-c", `head -c ${MAX_OUTPUT_BYTES} /dev/zero`], {
@@ -319,6 +438,47 @@ Deno.test("denoHost().appendFile() appends without following symlinks", async (t
       await assert.rejects(host.appendFile(`${dir}/real/target.log/p.log`, "x"));
     });
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("denoHost().appendFile() appends to a regular file only, never blocking", async (t) => {
+  const host = denoHost();
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "dcni-append-kind-" }));
+  const fifo = `${dir}/fifo.log`;
+  const socket = `${dir}/socket.log`;
+  const listener = Deno.listen({ transport: "unix", path: socket });
+  try {
+    const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+    assert.ok(made.success, "mkfifo");
+    await Deno.mkdir(`${dir}/dir.log`);
+    await t.step(
+      "appendFile() refuses a FIFO at once instead of waiting for a reader",
+      async () => {
+        // An open that waits for a reader ends when the test opens the FIFO's read end.
+        await within(
+          assert.rejects(host.appendFile(fifo, "x\n"), {
+            message: `not a regular file (a FIFO): ${fifo}`,
+          }),
+          10_000,
+          () => drainFifo(fifo),
+        );
+      },
+    );
+    const refused: [string, string, string][] = [
+      ["a character device", "/dev/null", "a character device"],
+      ["a socket", socket, "a socket"],
+      ["a directory", `${dir}/dir.log`, "a directory"],
+    ];
+    for (const [name, path, kind] of refused) {
+      await t.step(`appendFile() refuses ${name}`, async () => {
+        await assert.rejects(host.appendFile(path, "x\n"), {
+          message: `not a regular file (${kind}): ${path}`,
+        });
+      });
+    }
+  } finally {
+    listener.close();
     await Deno.remove(dir, { recursive: true });
   }
 });

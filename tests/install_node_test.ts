@@ -4,7 +4,7 @@
  * two installers at once. Everything happens in temporary directories; the machine's own
  * /opt/cni/bin and /etc/cni/net.d are never touched.
  *
- * Plugins are the project's real sample (a launcher of its bundle dist/sample.js with its
+ * Plugins are the project's real sample (a launcher of its bundle dist/sample/sample.js with its
  * compiled permissions) and the stand-ins of tests/testdata/install_node/fake/, listed in
  * tests/testdata/install_node/plugins.json, that only answer VERSION. What a runtime would load
  * is checked with Debian's libcni through tests/testdata/install_node/loader/main.go.
@@ -13,6 +13,9 @@ import assert from "node:assert/strict";
 import { bundlePath, manifestEntry, ROOT, runArgs } from "../scripts/manifest.ts";
 import { main } from "../cli/install_node.ts";
 import { tempPathBeside } from "../cli/_install/atomic.ts";
+import { sha256 } from "../cli/_install/digest.ts";
+import { buildEntry, parseSetPairs } from "../cli/_install/entry.ts";
+import { quoteName } from "../cli/_install/quote.ts";
 import {
   type Action,
   BACKUP_SUFFIX,
@@ -55,7 +58,7 @@ function addFakePlugins(world: World): void {
 
 let bundled: Promise<void> | undefined;
 
-/** dist/sample.js, bundled once when `deno task test` has not done it. */
+/** dist/sample/sample.js, bundled once when `deno task test` has not done it. */
 function ensureSampleBundle(): Promise<void> {
   bundled ??= (async () => {
     try {
@@ -110,7 +113,15 @@ function snapshot(dir: string, prefix = ""): Snapshot {
   }
   for (const entry of entries.sort((a, b) => a.name < b.name ? -1 : 1)) {
     const path = `${dir}/${entry.name}`;
-    const info = Deno.lstatSync(path);
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.lstatSync(path);
+    } catch (error) {
+      // A name that is not UTF-8 reaches Deno with U+FFFD in it and opens nothing.
+      if (!(error instanceof Deno.errors.NotFound) || !entry.name.includes("\ufffd")) throw error;
+      out[prefix + entry.name] = { mode: 0, bytes: "<its name is not UTF-8>" };
+      continue;
+    }
     if (entry.isDirectory) {
       Object.assign(out, snapshot(path, `${prefix}${entry.name}/`));
     } else if (entry.isSymlink) {
@@ -817,6 +828,27 @@ Deno.test('--dry-run prints the real run\'s lines as "would ..." and changes not
     }, async (world, dryRun) => [
       await uninstall({ binDir: world.bin, confDir: world.conf, manifest: FAKE_MANIFEST, dryRun }),
     ]],
+    ...(["chain", "uninstall"] as const).map((
+      what,
+    ): [string, (world: World) => Promise<void>, Scenario] => [
+      `${what} with --force over someone else's change`,
+      async (world) => {
+        Deno.copyFileSync(`${FIXTURES}/10-bridge.conf`, `${world.conf}/10-bridge.conf`);
+        assertOk(await fakeInstall(world, ["new-chained", "ptp"]));
+        const where = { binDir: world.bin, confDir: world.conf, manifest: FAKE_MANIFEST };
+        assertOk(await chainPlugin({ ...where, plugin: "new-chained" }));
+        const path = `${world.conf}/10-bridge.conflist`;
+        Deno.writeTextFileSync(path, Deno.readTextFileSync(path).replace("cni-single", "theirs"));
+      },
+      async (world, dryRun) => {
+        const where = { binDir: world.bin, confDir: world.conf, manifest: FAKE_MANIFEST, dryRun };
+        return [
+          what === "chain"
+            ? await chainPlugin({ ...where, plugin: "ptp", force: true })
+            : await uninstall({ ...where, force: true }),
+        ];
+      },
+    ]),
   ];
   for (const [label, setup, scenario] of setups) {
     await t.step(label, async () => {
@@ -915,7 +947,7 @@ Deno.test("uninstall leaves alone what others changed, unless --force", async (t
       assert.equal(report.ok, false);
       assert.deepEqual(report.lines, [
         `left ${path} alone: changed by someone else since deno-cni chained new-chained into it ` +
-        `(use --force to restore the original)`,
+        `(use --force to take deno-cni's entries out of it and keep the rest)`,
         `left ${world.bin}/new-chained alone: the network still chains it`,
         `left ${world.bin}/old-chained alone: changed since deno-cni installed it ` +
         `(use --force to remove it)`,
@@ -930,15 +962,21 @@ Deno.test("uninstall leaves alone what others changed, unless --force", async (t
       assert.equal(Deno.readTextFileSync(path), edited);
     });
 
-    await t.step("--force restores the original and removes both", async () => {
+    await t.step("--force takes deno-cni's entry out, keeps the edit, removes both", async () => {
       const report = await uninstall({ ...where, force: true });
       assertOk(report);
       assert.deepEqual(report.lines, [
-        `restored ${path} from ${path}${BACKUP_SUFFIX}`,
+        `took new-chained out of ${path} (--force: changed by someone else since deno-cni ` +
+        `chained into it; the rest stays as it is)`,
+        `removed ${path}${BACKUP_SUFFIX} (it would undo a change deno-cni did not make)`,
         `removed ${world.bin}/new-chained`,
         `removed ${world.bin}/old-chained (--force: changed since deno-cni installed it)`,
       ]);
-      assert.deepEqual(Deno.readFileSync(path), original);
+      assert.equal(
+        Deno.readTextFileSync(path),
+        decoder.decode(original).replace("cni-listnet", "cni-edited"),
+        "the original with the other edit, byte for byte",
+      );
       assert.deepEqual([...Deno.readDirSync(world.conf)].map((e) => e.name), [
         "10-listnet.conflist",
       ]);
@@ -1184,4 +1222,646 @@ Deno.test("installers running at once neither corrupt the record nor lose a chai
       '{"cniVersion":"1.0.0","name":"n","plugins":[{"type":"bridge"}]}',
     );
   });
+});
+
+// ---------------------------------------------------------------------------------------------
+// What deno-cni reads back: the install record and the chain state
+
+const RECORD_FORMAT = "deno-cni installed plugins, version 1";
+
+function digestOf(path: string): string {
+  return sha256(Deno.readFileSync(path));
+}
+
+Deno.test("uninstall refuses record entries that name anything but a file in --bin-dir", async (t) => {
+  const cases: [string, string, (world: World) => void, RegExp][] = [
+    ["a path up", "../victim", () => {}, /it contains "\/"/],
+    ["an absolute path", "<root>/victim", () => {}, /it contains "\/"/],
+    ["a subdirectory", "sub/victim", (world) => {
+      Deno.mkdirSync(`${world.bin}/sub`);
+      Deno.writeTextFileSync(`${world.bin}/sub/victim`, "victim");
+    }, /it contains "\/"/],
+    ["a symbolic link to a directory outside", "out/victim", (world) => {
+      Deno.symlinkSync(world.root, `${world.bin}/out`);
+    }, /it contains "\/"/],
+    ["the directory itself", ".", () => {}, /it starts with "\."/],
+    ["its parent", "..", () => {}, /it contains "\.\."/],
+    ["the record itself", RECORD_NAME, () => {}, /it starts with "\."/],
+    ["a NUL byte", "ptp\0victim", () => {}, /it contains a NUL byte/],
+    ["a forged line", "x\nremoved ptp", () => {}, /it contains a control character/],
+  ];
+  for (const force of [false, true]) {
+    for (const [label, rawName, setup, reason] of cases) {
+      await t.step(`${label}${force ? " (--force)" : ""}`, async () => {
+        await withWorld(async (world) => {
+          assertOk(await fakeInstall(world, ["ptp"]));
+          const name = rawName.replace("<root>", world.root);
+          Deno.writeTextFileSync(`${world.root}/victim`, "victim");
+          setup(world);
+          const recordPath = `${world.bin}/${RECORD_NAME}`;
+          const record = JSON.parse(Deno.readTextFileSync(recordPath));
+          record.files[name] = { sha256: digestOf(`${world.root}/victim`) };
+          Deno.writeTextFileSync(recordPath, JSON.stringify(record));
+          const ptp = record.files.ptp;
+
+          const report = await uninstall({
+            binDir: world.bin,
+            confDir: world.conf,
+            manifest: FAKE_MANIFEST,
+            force,
+          });
+          assert.equal(report.ok, false);
+          assert.deepEqual(report.errors, []);
+          const refusal = report.lines.find((l) => l.startsWith("left the entry "));
+          assert.ok(refusal, report.lines.join("\n"));
+          assert.ok(
+            refusal.startsWith(
+              `left the entry ${quoteName(name)} of ${recordPath} alone: a bad plugin name: `,
+            ),
+            refusal,
+          );
+          assert.match(refusal, reason);
+          assert.ok(!refusal.includes("\n"), "one line");
+          assert.ok(report.lines.includes(`removed ${world.bin}/ptp`), "the rest is undone");
+          assert.equal(Deno.readTextFileSync(`${world.root}/victim`), "victim");
+          if (name === "sub/victim") {
+            assert.equal(Deno.readTextFileSync(`${world.bin}/sub/victim`), "victim");
+          }
+          const after = JSON.parse(Deno.readTextFileSync(recordPath));
+          assert.deepEqual(Object.keys(after.files), [name], "the bad entry is kept, as it was");
+          assert.notEqual(after.files[name].sha256, ptp.sha256);
+        });
+      });
+    }
+  }
+});
+
+Deno.test("a record that is a link, not a file or tampered with is never acted on blindly", async (t) => {
+  await t.step("a symbolic link to a record elsewhere: refused, nothing removed", async () => {
+    await withWorld(async (world) => {
+      assertOk(await fakeInstall(world, ["ptp"]));
+      const elsewhere = `${world.root}/record.json`;
+      Deno.renameSync(`${world.bin}/${RECORD_NAME}`, elsewhere);
+      Deno.symlinkSync(elsewhere, `${world.bin}/${RECORD_NAME}`);
+      const before = { ...snapshotWorld(world), elsewhere: Deno.readTextFileSync(elsewhere) };
+      const report = await uninstall({
+        binDir: world.bin,
+        confDir: world.conf,
+        manifest: FAKE_MANIFEST,
+        force: true,
+      });
+      assert.equal(report.ok, false);
+      assert.deepEqual(report.errors, [
+        `The install record "${world.bin}/${RECORD_NAME}" is a symbolic link, not a file`,
+      ]);
+      assert.deepEqual(
+        { ...snapshotWorld(world), elsewhere: Deno.readTextFileSync(elsewhere) },
+        before,
+      );
+    });
+  });
+
+  await t.step("a named uninstall reports a broken record, and throws nothing", async () => {
+    await withWorld(async (world) => {
+      Deno.mkdirSync(`${world.bin}/${RECORD_NAME}`, { recursive: true });
+      const { code, out, err } = await runMain([
+        "--uninstall",
+        "--bin-dir",
+        world.bin,
+        "--conf-dir",
+        world.conf,
+        "--manifest",
+        FAKE_MANIFEST,
+        "ptp",
+      ]);
+      assert.equal(code, 1);
+      assert.deepEqual(out, [`left ${world.conf} alone: deno-cni chained nothing there`]);
+      assert.deepEqual(err, [
+        `install-node: The install record "${world.bin}/${RECORD_NAME}" is a directory, not a file`,
+      ]);
+    });
+  });
+
+  await t.step("a directory in its place: refused", async () => {
+    await withWorld(async (world) => {
+      Deno.mkdirSync(`${world.bin}/${RECORD_NAME}`, { recursive: true });
+      const report = await uninstall({
+        binDir: world.bin,
+        confDir: world.conf,
+        manifest: FAKE_MANIFEST,
+      });
+      assert.deepEqual(report.errors, [
+        `The install record "${world.bin}/${RECORD_NAME}" is a directory, not a file`,
+      ]);
+    });
+  });
+
+  await t.step("an entry without a digest is refused, the others are undone", async () => {
+    await withWorld(async (world) => {
+      assertOk(await fakeInstall(world, ["ptp", "old-chained"]));
+      const recordPath = `${world.bin}/${RECORD_NAME}`;
+      const record = JSON.parse(Deno.readTextFileSync(recordPath));
+      record.files["old-chained"] = { sha256: "not a digest" };
+      Deno.writeTextFileSync(recordPath, JSON.stringify(record));
+      const report = await uninstall({
+        binDir: world.bin,
+        confDir: world.conf,
+        manifest: FAKE_MANIFEST,
+      });
+      assert.equal(report.ok, false);
+      assert.deepEqual(report.lines, [
+        `left ${world.conf} alone: deno-cni chained nothing there`,
+        `left the entry "old-chained" of ${recordPath} alone: no SHA-256 digest`,
+        `removed ${world.bin}/ptp`,
+      ]);
+      assert.ok(Deno.statSync(`${world.bin}/old-chained`).isFile);
+      assert.deepEqual(JSON.parse(Deno.readTextFileSync(recordPath)), {
+        format: RECORD_FORMAT,
+        files: { "old-chained": { sha256: "not a digest" } },
+      });
+    });
+  });
+
+  await t.step("a plugin replaced by a symbolic link stays, even with --force", async () => {
+    await withWorld(async (world) => {
+      assertOk(await fakeInstall(world, ["ptp"]));
+      Deno.writeTextFileSync(`${world.root}/victim`, "victim");
+      Deno.removeSync(`${world.bin}/ptp`);
+      Deno.symlinkSync(`${world.root}/victim`, `${world.bin}/ptp`);
+      const report = await uninstall({
+        binDir: world.bin,
+        confDir: world.conf,
+        manifest: FAKE_MANIFEST,
+        force: true,
+      });
+      assert.deepEqual(report.lines.slice(1), [
+        `left ${world.bin}/ptp alone: it is a symbolic link now, not the file deno-cni installed`,
+      ]);
+      assert.equal(Deno.readLinkSync(`${world.bin}/ptp`), `${world.root}/victim`);
+      assert.equal(Deno.readTextFileSync(`${world.root}/victim`), "victim");
+    });
+  });
+});
+
+Deno.test("uninstall refuses a chain state that names files deno-cni never writes", async (t) => {
+  type Tamper = (state: Record<string, unknown>, world: World) => void;
+  const other = "20-other.conflist";
+  const cases: [string, Tamper, RegExp][] = [
+    ["a backup that is someone else's network", (state, world) => {
+      state.backup = other;
+      state.originalSha256 = digestOf(`${world.conf}/${other}`);
+    }, /its backup is not the original's name with/],
+    ["an active file that is someone else's network", (state, world) => {
+      state.active = other;
+      state.activeSha256 = digestOf(`${world.conf}/${other}`);
+    }, /its active file is neither the original nor the \.conflist it became/],
+    ["an original outside the directory", (state) => {
+      state.original = "../10-net.conflist";
+    }, /its original is not a network file name/],
+    ["an original that is not a network file", (state) => {
+      state.original = STATE_NAME;
+      state.backup = STATE_NAME + BACKUP_SUFFIX;
+      state.active = STATE_NAME;
+    }, /its original is not a network file name/],
+    ["a NUL byte", (state) => {
+      state.original = "10-net.conflist\0";
+    }, /its original is not a network file name/],
+    ["a bad plugin name", (state) => {
+      state.plugins = ["../ptp"];
+    }, /the plugin name "\.\.\/ptp" is bad/],
+  ];
+  for (const [label, tamper, message] of cases) {
+    await t.step(label, async () => {
+      await withWorld(async (world) => {
+        Deno.writeTextFileSync(
+          `${world.conf}/10-net.conflist`,
+          '{"cniVersion":"1.0.0","name":"n","plugins":[{"type":"bridge"}]}',
+        );
+        Deno.writeTextFileSync(
+          `${world.conf}/${other}`,
+          '{"cniVersion":"1.0.0","name":"other","plugins":[{"type":"loopback"}]}',
+        );
+        assertOk(await fakeInstall(world, ["ptp"]));
+        const where = { binDir: world.bin, confDir: world.conf, manifest: FAKE_MANIFEST };
+        assertOk(await chainPlugin({ ...where, plugin: "ptp" }));
+        const statePath = `${world.conf}/${STATE_NAME}`;
+        const state = JSON.parse(Deno.readTextFileSync(statePath));
+        tamper(state, world);
+        Deno.writeTextFileSync(statePath, JSON.stringify(state));
+        const before = snapshotWorld(world);
+        const report = await uninstall({ ...where, force: true });
+        assert.equal(report.ok, false);
+        assert.equal(report.errors.length, 1, report.errors.join("\n"));
+        assert.match(report.errors[0]!, new RegExp(`^The chain state "${statePath}" is refused: `));
+        assert.match(report.errors[0]!, message);
+        assert.deepEqual(snapshotWorld(world), before, "nothing touched, plugins included");
+      });
+    });
+  }
+  await t.step("a state that is a symbolic link is refused", async () => {
+    await withWorld(async (world) => {
+      Deno.writeTextFileSync(
+        `${world.conf}/10-net.conflist`,
+        '{"cniVersion":"1.0.0","name":"n","plugins":[{"type":"bridge"}]}',
+      );
+      assertOk(await fakeInstall(world, ["ptp"]));
+      const where = { binDir: world.bin, confDir: world.conf, manifest: FAKE_MANIFEST };
+      assertOk(await chainPlugin({ ...where, plugin: "ptp" }));
+      Deno.renameSync(`${world.conf}/${STATE_NAME}`, `${world.root}/state`);
+      Deno.symlinkSync(`${world.root}/state`, `${world.conf}/${STATE_NAME}`);
+      const before = snapshotWorld(world);
+      const report = await uninstall(where);
+      assert.deepEqual(report.errors, [
+        `The chain state "${world.conf}/${STATE_NAME}" is a symbolic link, not a file`,
+      ]);
+      assert.deepEqual(snapshotWorld(world), before);
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Chaining edits the text
+
+/** The text added to `before` to make `after`, or undefined when more than one run differs. */
+function insertedText(before: string, after: string): string | undefined {
+  let start = 0;
+  while (start < before.length && before[start] === after[start]) start++;
+  let end = 0;
+  while (
+    end < before.length - start && before[before.length - 1 - end] === after[after.length - 1 - end]
+  ) end++;
+  if (start + end !== before.length) return undefined;
+  return after.slice(start, after.length - end);
+}
+
+const BYTE_NETWORKS: [string, string, boolean][] = [
+  [
+    "integers beyond 2^53",
+    '{"cniVersion":"1.0.0","name":"big","plugins":[{"type":"bridge","a":9007199254740993,' +
+    '"b":18446744073709551615,"c":-9223372036854775808,"ipam":{"type":"host-local",' +
+    '"subnet":"10.1.0.0/24"}}]}',
+    true,
+  ],
+  [
+    "floats as written",
+    '{\n  "cniVersion": "1.0.0",\n  "name": "floats",\n  "plugins": [\n    {\n      "type": ' +
+    '"bridge",\n      "huge": 1e400,\n      "one": 1.0,\n      "tiny": 5e-324,\n' +
+    '      "neg": -0.0\n    }\n  ]\n}\n',
+    false,
+  ],
+  [
+    "escapes, duplicate keys, nested arrays, odd white space",
+    '\r\n{ "cniVersion" : "1.0.0" ,\r\n\t"name":"odd",\r\n\t"plugins":[{"type":"x"}],\r\n' +
+    '\t"plugin\\u0073":\t[\r\n\t\t{"type":"bridge","t":"\\u00e9\\ud83d\\ude00\\/","k":1,"k":2,' +
+    '"m":[[1,[2,[3.50]]],[]]}   ,\r\n\t\t{ "type" : "portmap", "capabilities": {"portMappings"' +
+    ':true} }\r\n\t], "zzz": [{}] }\r\n',
+    true,
+  ],
+];
+
+Deno.test("chaining adds its entry and keeps every other byte of the network", async (t) => {
+  const loader = await buildLoader();
+  for (const [label, text, libcniLoads] of BYTE_NETWORKS) {
+    await t.step(label, async () => {
+      await withWorld(async (world) => {
+        const path = `${world.conf}/10-net.conflist`;
+        Deno.writeTextFileSync(path, text);
+        assertOk(await fakeInstall(world, ["ptp"]));
+        const before = snapshotWorld(world);
+        const where = { binDir: world.bin, confDir: world.conf, manifest: FAKE_MANIFEST };
+        const entry = buildEntry("ptp", {}, parseSetPairs(["limit=18446744073709551615"]));
+        assertOk(await chainPlugin({ ...where, plugin: "ptp", entry }));
+        const after = Deno.readTextFileSync(path);
+        const added = insertedText(text, after);
+        assert.ok(added !== undefined, `more than the entry changed:\n${after}`);
+        assert.match(added, /^,\s*\{\s*"type": ?"ptp",\s*"limit": ?18446744073709551615\s*\}$/);
+        assert.deepEqual(JSON.parse(after).plugins.at(-1), { type: "ptp", limit: 2 ** 64 });
+        if (libcniLoads && typeof loader === "string") {
+          const loaded = await load(loader, world.conf);
+          assert.equal(loaded.error, undefined);
+          assert.equal(loaded.first?.types.at(-1), "ptp");
+        }
+
+        const again = await chainPlugin({ ...where, plugin: "ptp", entry });
+        assert.match(again.lines[0]!, /ptp is already chained/);
+        const other = await chainPlugin({
+          ...where,
+          plugin: "ptp",
+          entry: buildEntry("ptp", {}, parseSetPairs(["limit=18446744073709551614"])),
+        });
+        assert.equal(other.ok, false);
+        assert.match(other.lines[0]!, /it has a "ptp" entry with other settings/);
+
+        assertOk(await uninstall(where));
+        assert.deepEqual(snapshot(world.conf), before.conf, "uninstall restores byte for byte");
+      });
+    });
+  }
+
+  await t.step("a one-plugin .conf is wrapped with its object's exact bytes", async () => {
+    await withWorld(async (world) => {
+      const object = '{\n\t"cniVersion": "1.0.0", "name": "single", "type": "bridge",\n\t' +
+        '"big": 18446744073709551615, "one": 1.0, "t": "\\u00e9"\n}';
+      Deno.writeTextFileSync(`${world.conf}/10-net.conf`, `${object}\n`);
+      assertOk(await fakeInstall(world, ["ptp"]));
+      const before = snapshotWorld(world);
+      const where = { binDir: world.bin, confDir: world.conf, manifest: FAKE_MANIFEST };
+      assertOk(await chainPlugin({ ...where, plugin: "ptp" }));
+      const list = Deno.readTextFileSync(`${world.conf}/10-net.conflist`);
+      assert.ok(list.includes(object), list);
+      assert.deepEqual(JSON.parse(list).plugins.map((p: { type: string }) => p.type), [
+        "bridge",
+        "ptp",
+      ]);
+      if (typeof loader === "string") {
+        assert.deepEqual((await load(loader, world.conf)).first?.types, ["bridge", "ptp"]);
+      }
+      assertOk(await uninstall(where));
+      assert.deepEqual(snapshot(world.conf), before.conf);
+    });
+  });
+  if (typeof loader !== "string") {
+    await t.step({ name: `libcni checks skipped: ${loader.skip}`, ignore: true, fn() {} });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Over someone else's change
+
+Deno.test("chaining again over someone else's change takes a fresh backup that keeps it", async (t) => {
+  const original =
+    '{"cniVersion":"1.0.0","name":"n","plugins":[{"type":"bridge","bridge":"cni0"}]}';
+  const cases: [string, string, (chained: string) => string, string[], string][] = [
+    [
+      "they rewrote it and dropped the entry",
+      "10-net.conflist",
+      () =>
+        '{\n  "cniVersion": "1.0.0",\n  "name": "n",\n  "plugins": [{"type": "bridge", ' +
+        '"bridge": "theirs", "mtu": 18446744073709551615}]\n}\n',
+      [
+        "saved <active> as <backup> (--force: changed by someone else since deno-cni chained " +
+        "into it)",
+        'chained ptp into <active> (network "n", cniVersion 1.0.0)',
+      ],
+      "<theirs>",
+    ],
+    [
+      "they edited it and kept the entry",
+      "10-net.conflist",
+      (chained) => chained.replace('"cni0"', '"theirs"'),
+      [
+        "saved <active> as <backup>, without the entries of ptp (--force: changed by someone " +
+        "else since deno-cni chained into it)",
+        "left <active> alone: ptp is already chained " +
+        '(network "n", cniVersion 1.0.0)',
+      ],
+      original.replace('"cni0"', '"theirs"'),
+    ],
+    [
+      "a .conf made a .conflist, then rewritten by them",
+      "10-net.conf",
+      () => '{"cniVersion":"1.0.0","name":"n","plugins":[{"type":"bridge","bridge":"theirs"}]}',
+      [
+        "saved <active> as <backup> (--force: changed by someone else since deno-cni chained " +
+        "into it)",
+        'chained ptp into <active> (network "n", cniVersion 1.0.0)',
+        "removed <old backup> (<backup> is the backup now)",
+      ],
+      "<theirs>",
+    ],
+  ];
+  for (const [label, file, rewrite, expected, restored] of cases) {
+    await t.step(label, async () => {
+      await withWorld(async (world) => {
+        const single = '{"cniVersion":"1.0.0","name":"n","type":"bridge","bridge":"cni0"}';
+        Deno.writeTextFileSync(`${world.conf}/${file}`, file.endsWith(".conf") ? single : original);
+        assertOk(await fakeInstall(world, ["ptp"]));
+        const where = { binDir: world.bin, confDir: world.conf, manifest: FAKE_MANIFEST };
+        assertOk(await chainPlugin({ ...where, plugin: "ptp" }));
+        const active = `${world.conf}/10-net.conflist`;
+        const theirs = rewrite(Deno.readTextFileSync(active));
+        Deno.writeTextFileSync(active, theirs);
+
+        const dry = await chainPlugin({ ...where, plugin: "ptp", force: true, dryRun: true });
+        const report = await chainPlugin({ ...where, plugin: "ptp", force: true });
+        assertOk(report);
+        const lines = expected.map((l) =>
+          l.replaceAll("<active>", active).replaceAll("<backup>", `${active}${BACKUP_SUFFIX}`)
+            .replaceAll("<old backup>", `${world.conf}/${file}${BACKUP_SUFFIX}`)
+        );
+        assert.deepEqual(report.lines, lines);
+        assert.deepEqual(dry.lines, wouldLines(report.actions));
+        assert.match(Deno.readTextFileSync(active), /"ptp"/);
+
+        const undone = await uninstall(where);
+        assertOk(undone);
+        assert.deepEqual(undone.lines, [
+          `restored ${active} from ${active}${BACKUP_SUFFIX}`,
+          `removed ${world.bin}/ptp`,
+        ]);
+        assert.equal(
+          Deno.readTextFileSync(active),
+          restored === "<theirs>" ? theirs : restored,
+          "their change kept, byte for byte, and only deno-cni's entry gone",
+        );
+        assert.deepEqual([...Deno.readDirSync(world.conf)].map((e) => e.name), [
+          "10-net.conflist",
+        ]);
+      });
+    });
+  }
+});
+
+Deno.test("uninstall --force never puts back what someone else replaced", async (t) => {
+  await t.step("a .conf that exists again stays, and deno-cni's .conflist goes", async () => {
+    await withWorld(async (world) => {
+      Deno.copyFileSync(`${FIXTURES}/10-bridge.conf`, `${world.conf}/10-bridge.conf`);
+      assertOk(await fakeInstall(world, ["new-chained"]));
+      const where = { binDir: world.bin, confDir: world.conf, manifest: FAKE_MANIFEST };
+      assertOk(await chainPlugin({ ...where, plugin: "new-chained" }));
+      const theirs = '{"cniVersion":"1.0.0","name":"theirs","type":"bridge"}';
+      Deno.writeTextFileSync(`${world.conf}/10-bridge.conf`, theirs);
+      const refused = await uninstall(where);
+      assert.equal(refused.ok, false);
+      assert.match(refused.lines[0]!, /10-bridge\.conf exists again \(use --force to remove/);
+      const report = await uninstall({ ...where, force: true });
+      assertOk(report);
+      const list = `${world.conf}/10-bridge.conflist`;
+      assert.deepEqual(report.lines, [
+        `removed ${list} (--force: ${world.conf}/10-bridge.conf exists again, and stays)`,
+        `removed ${world.conf}/10-bridge.conf${BACKUP_SUFFIX} (it would undo a change ` +
+        `deno-cni did not make)`,
+        `removed ${world.bin}/new-chained`,
+      ]);
+      assert.equal(Deno.readTextFileSync(`${world.conf}/10-bridge.conf`), theirs);
+      assert.deepEqual([...Deno.readDirSync(world.conf)].map((e) => e.name), ["10-bridge.conf"]);
+    });
+  });
+
+  await t.step("a network someone removed stays removed", async () => {
+    await withWorld(async (world) => {
+      const path = `${world.conf}/10-listnet.conflist`;
+      Deno.copyFileSync(`${FIXTURES}/10-listnet.conflist`, path);
+      assertOk(await fakeInstall(world, ["new-chained"]));
+      const where = { binDir: world.bin, confDir: world.conf, manifest: FAKE_MANIFEST };
+      assertOk(await chainPlugin({ ...where, plugin: "new-chained" }));
+      Deno.removeSync(path);
+      const refused = await uninstall(where);
+      assert.equal(refused.ok, false);
+      assert.equal(
+        refused.lines[0],
+        `left ${path} alone: removed by someone else since deno-cni chained new-chained into it ` +
+          `(use --force to leave it so and drop the backup)`,
+      );
+      const report = await uninstall({ ...where, force: true });
+      assertOk(report);
+      assert.deepEqual(report.lines, [
+        `left ${path} alone: removed by someone else (--force: nothing to take out)`,
+        `removed ${path}${BACKUP_SUFFIX} (it would undo a change deno-cni did not make)`,
+        `removed ${world.bin}/new-chained`,
+      ]);
+      assert.deepEqual([...Deno.readDirSync(world.conf)], []);
+    });
+  });
+
+  await t.step("with its backup gone, only deno-cni's entry is taken out", async () => {
+    await withWorld(async (world) => {
+      const text = Deno.readTextFileSync(`${FIXTURES}/10-listnet.conflist`);
+      const path = `${world.conf}/10-listnet.conflist`;
+      Deno.writeTextFileSync(path, text);
+      assertOk(await fakeInstall(world, ["new-chained"]));
+      const where = { binDir: world.bin, confDir: world.conf, manifest: FAKE_MANIFEST };
+      assertOk(await chainPlugin({ ...where, plugin: "new-chained" }));
+      Deno.removeSync(`${path}${BACKUP_SUFFIX}`);
+      const report = await uninstall({ ...where, force: true });
+      assertOk(report);
+      assert.deepEqual(report.lines, [
+        `took new-chained out of ${path} (--force: the backup ${path}${BACKUP_SUFFIX} is ` +
+        `missing or changed; the rest stays as it is)`,
+        `removed ${world.bin}/new-chained`,
+      ]);
+      assert.equal(Deno.readTextFileSync(path), text);
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Names that are not UTF-8
+
+/**
+ * Writes `text` into `dir` under `name`, where `\xNN` stands for a raw byte, so the name need
+ * not be UTF-8 (Deno takes only strings as paths). The name's escapes are the test's own; the
+ * directory and the text are passed as arguments, never as command text.
+ */
+async function writeRawName(dir: string, name: string, text: string): Promise<void> {
+  const octal = name.replace(
+    /\\x([0-9a-f]{2})/gi,
+    (_, hex: string) => `\\${parseInt(hex, 16).toString(8).padStart(3, "0")}`,
+  );
+  const output = await new Deno.Command("/bin/sh", {
+    args: ["-c", 'cd "$1" && printf "%s" "$3" > "$(printf "$2")"', "sh", dir, octal, text],
+    stderr: "piped",
+  }).output();
+  assert.ok(output.success, decoder.decode(output.stderr));
+}
+
+Deno.test("a configuration file whose name is not UTF-8 is skipped, or refused when it may be first", async (t) => {
+  const loader = await buildLoader();
+  const network = (name: string) =>
+    JSON.stringify({ cniVersion: "1.0.0", name, plugins: [{ type: "bridge" }] });
+  const single = (name: string) => JSON.stringify({ cniVersion: "1.0.0", name, type: "bridge" });
+  // [label, raw name, its name as Deno reports it, the valid file, chained or the refusal]
+  const cases: [string, string, string, string, RegExp | undefined][] = [
+    [
+      "it sorts after the network: skipped",
+      "9\\xff.conf",
+      "9\ufffd.conf",
+      "10-net.conflist",
+      undefined,
+    ],
+    [
+      "it sorts first: refused",
+      "0\\xff.conf",
+      "0\ufffd.conf",
+      "10-net.conflist",
+      /"0\\ufffd\.conf" in ".*" has a name that is not valid UTF-8 and may be the network runtimes load first \(before "10-net\.conflist"\): rename or remove it/,
+    ],
+    [
+      "its order is not known: refused",
+      "1\\x80.conf",
+      "1\ufffd.conf",
+      "1\u00e9.conflist",
+      /"1\\ufffd\.conf" .* may be the network runtimes load first \(before "1\u00e9\.conflist"\)/,
+    ],
+    [
+      "it is the only one: refused",
+      "\\xff.conf",
+      "\ufffd.conf",
+      "",
+      /"\\ufffd\.conf" .* may be the network runtimes load first: rename/,
+    ],
+  ];
+  for (const [label, raw, reported, valid, refusal] of cases) {
+    await t.step(label, async () => {
+      await withWorld(async (world) => {
+        await writeRawName(world.conf, raw, single("lossy"));
+        if (valid) Deno.writeTextFileSync(`${world.conf}/${valid}`, network("valid"));
+        assertOk(await fakeInstall(world, ["ptp"]));
+        const before = snapshotWorld(world);
+        const report = await chainPlugin({
+          plugin: "ptp",
+          binDir: world.bin,
+          confDir: world.conf,
+          manifest: FAKE_MANIFEST,
+        });
+        const warning = `left ${world.conf}/${quoteName(reported)} alone: its name is not ` +
+          `valid UTF-8, so deno-cni skips it`;
+        assert.equal(report.lines[0], warning);
+        if (refusal === undefined) {
+          assertOk(report);
+          assert.deepEqual(report.lines.slice(1), [
+            `saved ${world.conf}/${valid} as ${world.conf}/${valid}${BACKUP_SUFFIX}`,
+            `chained ptp into ${world.conf}/${valid} (network "valid", cniVersion 1.0.0)`,
+          ]);
+        } else {
+          assert.equal(report.ok, false);
+          assert.equal(report.errors.length, 1);
+          assert.match(report.errors[0]!, refusal);
+          assert.deepEqual(snapshotWorld(world), before);
+        }
+        if (typeof loader === "string") {
+          // libcni loads by byte order: the file it loads first is the one the installer chose,
+          // or, when the installer refuses, may be the one whose name is not UTF-8.
+          const first = (await load(loader, world.conf)).first?.file;
+          if (refusal === undefined) assert.equal(first, valid);
+          if (label.startsWith("it sorts first")) assert.equal(first, reported);
+        }
+      });
+    });
+  }
+
+  await t.step("a .conf is not promoted before a name that is not UTF-8 may sort", async () => {
+    await withWorld(async (world) => {
+      Deno.copyFileSync(`${FIXTURES}/10-bridge.conf`, `${world.conf}/10-bridge.conf`);
+      await writeRawName(world.conf, "10-bridge.conf.\\xff.json", single("lossy"));
+      assertOk(await fakeInstall(world, ["new-chained"]));
+      const before = snapshotWorld(world);
+      const report = await chainPlugin({
+        plugin: "new-chained",
+        binDir: world.bin,
+        confDir: world.conf,
+        manifest: FAKE_MANIFEST,
+      });
+      assert.equal(report.ok, false);
+      assert.deepEqual(report.lines.slice(1), [
+        `left ${world.conf}/10-bridge.conf alone: as ${world.conf}/10-bridge.conflist it might ` +
+        `not be loaded first ("10-bridge.conf.\\ufffd.json", whose name is not valid UTF-8, may ` +
+        `sort before it)`,
+      ]);
+      assert.deepEqual(snapshotWorld(world), before);
+    });
+  });
+  if (typeof loader !== "string") {
+    await t.step({ name: `libcni checks skipped: ${loader.skip}`, ignore: true, fn() {} });
+  }
 });

@@ -4,7 +4,7 @@
  * defines them and every class of bad input.
  *
  * Expected outcomes live in tests/testdata/sample/*.json, keyed by case id. Where the sample
- * differs from the Go sample on purpose (README, "Differences from the Go reference"), the
+ * differs from the Go sample on purpose (docs/differences-from-go.md), the
  * expectations are this project's:
  * - its configuration errors are code 7 naming the key, a spec key or prevResult that does not
  *   decode is code 6 (the Go sample says 999 with Go type names);
@@ -842,15 +842,51 @@ const HARDENING: TableRow[] = [
   },
   {
     id: "ifname-not-utf8",
-    name: 'CNI_IFNAME "eth\\xff" is accepted, as Go reads it as bytes',
+    name: 'CNI_IFNAME "eth\\xff" is refused with code 4: as text it would name another interface',
+    env: base({ CNI_IFNAME: undefined }),
+    stdin: conf(N, { cniVersion: "1.0.0" }, P("1.0.0")),
+  },
+  {
+    id: "ifname-fe-not-utf8",
+    name: 'CNI_IFNAME "eth\\xfe" is refused with its own bytes, so it cannot pass for "eth\\xff"',
     env: base({ CNI_IFNAME: undefined }),
     stdin: conf(N, { cniVersion: "1.0.0" }, P("1.0.0")),
   },
   {
     id: "ifname-15-bytes-not-utf8",
-    name: "an interface name of 15 bytes, three of them not UTF-8, is not too long",
+    name: "an interface name of 15 bytes, three of them not UTF-8, is refused as not UTF-8",
     env: base({ CNI_IFNAME: undefined }),
     stdin: conf(N, { cniVersion: "1.0.0" }, P("1.0.0")),
+  },
+  {
+    id: "ifname-not-utf8-del",
+    name: "DEL refuses a CNI_IFNAME that is not UTF-8 too",
+    env: base({ CNI_COMMAND: "DEL", CNI_IFNAME: undefined }),
+    stdin: conf(N, { cniVersion: "1.0.0" }),
+  },
+  {
+    id: "ifname-not-utf8-gc",
+    name: "GC does not use CNI_IFNAME: one that is not UTF-8 passes unchecked",
+    env: base({ CNI_COMMAND: "GC", CNI_IFNAME: undefined }),
+    stdin: conf(N, { cniVersion: "1.1.0" }),
+  },
+  {
+    id: "netns-not-utf8",
+    name: "a CNI_NETNS that is not UTF-8 is refused with code 4: it would be another path",
+    env: base({ CNI_NETNS: undefined }),
+    stdin: conf(N, { cniVersion: "1.0.0" }, P("1.0.0")),
+  },
+  {
+    id: "args-not-utf8",
+    name: "a CNI_ARGS that is not UTF-8 is refused with code 4",
+    env: base(),
+    stdin: conf(N, { cniVersion: "1.0.0" }, P("1.0.0")),
+  },
+  {
+    id: "path-not-utf8",
+    name: "a CNI_PATH that is not UTF-8 is refused with code 4, for STATUS too",
+    env: base({ CNI_COMMAND: "STATUS", CNI_PATH: undefined }),
+    stdin: conf(N, { cniVersion: "1.1.0" }),
   },
   {
     id: "ifname-16-bytes-not-utf8",
@@ -920,6 +956,30 @@ const HARDENING: TableRow[] = [
       .replace('"a":1', '"a":1e400'),
   },
   {
+    id: "dns-repeated-in-other-case",
+    name: '"Dns": 5 before "dns": {} is code 6, as Go decodes both into one field',
+    env: base(),
+    stdin: conf(N, { cniVersion: "1.0.0" }, P("1.0.0")).replace(
+      '{"name"',
+      '{"Dns":5,"dns":{},"name"',
+    ),
+  },
+  {
+    id: "flag-repeated-in-other-case",
+    name: '"myAwesomeFlag": "yes" before "MyAwesomeFlag": true is code 7 naming the key',
+    env: base(),
+    stdin: conf(N, { cniVersion: "1.0.0" }, P("1.0.0")).replace(
+      '{"name"',
+      '{"myAwesomeFlag":"yes","MyAwesomeFlag":true,"name"',
+    ),
+  },
+  {
+    id: "typo-warning",
+    name: "a typo beside the sample's own key costs a warning naming both",
+    env: base(),
+    stdin: conf(N, { cniVersion: "1.0.0", myAwesomFlag: true }, P("1.0.0")),
+  },
+  {
     id: "prevresult-null-cniversion",
     name: "a prevResult cniVersion repeated as null keeps the version, as in Go",
     env: base(),
@@ -985,6 +1045,12 @@ const HARDENING: TableRow[] = [
 /** The byte values of the cases above that need them. */
 const HARDENING_ENV: Readonly<Record<string, Record<string, Uint8Array>>> = {
   "ifname-not-utf8": { CNI_IFNAME: bytes("eth", 0xff) },
+  "ifname-fe-not-utf8": { CNI_IFNAME: bytes("eth", 0xfe) },
+  "ifname-not-utf8-del": { CNI_IFNAME: bytes("eth", 0xff) },
+  "ifname-not-utf8-gc": { CNI_IFNAME: bytes("eth", 0xff) },
+  "netns-not-utf8": { CNI_NETNS: bytes("/var/run/netns/x", 0xff) },
+  "args-not-utf8": { CNI_ARGS: bytes("K8S_POD_NAME=p", 0xc0, 0xaf) },
+  "path-not-utf8": { CNI_PATH: bytes("/opt/cni/bin:/opt/", 0xff) },
   "ifname-15-bytes-not-utf8": { CNI_IFNAME: bytes("abcdefghijkl", 0xff, 0xfe, 0xff) },
   "ifname-16-bytes-not-utf8": { CNI_IFNAME: bytes("abcdefghijklm", 0xff, 0xfe, 0xff) },
   "command-not-utf8": { CNI_COMMAND: bytes("ADD", 0xff) },

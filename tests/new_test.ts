@@ -5,7 +5,8 @@
  * the project's checks unchanged (fmt, lint, type check, their own tests), bundle, and run with
  * the permissions it put in plugins.json, which are asserted flag by flag. As root, the chained
  * plugin runs as a real process against a namespace of its own with exactly those permissions,
- * and fails without any one of its flags. Bad requests change nothing.
+ * and fails without any one of its flags; the interface plugin wires a veth pair between two
+ * namespaces, and under strace runs no program but its IPAM plugin. Bad requests change nothing.
  */
 import assert from "node:assert/strict";
 import { RUN_FLAGS } from "../scripts/manifest.ts";
@@ -86,23 +87,15 @@ function listFiles(dir: string, prefix = ""): string[] {
 
 const CNI_ENV = "CNI_COMMAND,CNI_CONTAINERID,CNI_NETNS,CNI_IFNAME,CNI_ARGS,CNI_PATH";
 
-/** Where the namespace toolkit may find a program: the system directories, in order. */
-function systemPaths(...programs: string[]): string {
-  const dirs = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"];
-  return programs.flatMap((program) => dirs.map((dir) => `${dir}/${program}`)).join(",");
-}
-
 /** The permissions each kind must get: what it needs and nothing more. */
 const PERMISSIONS = {
-  // nsenter, found where the toolkit looks for it and for ip; no file written.
-  chained: [
-    `--allow-env=${CNI_ENV},DENO_CNI_TIMEOUT_MS,DENO_CNI_LOG_LEVEL`,
-    `--allow-run=${systemPaths("nsenter")}`,
-    `--allow-read=${systemPaths("ip", "nsenter")}`,
-  ],
-  // The IPAM plugin is found in CNI_PATH at run time; the plugin logs to /var/log/cni.
+  // The route over netlink, in the process: no program runs, no file is read or written.
+  chained: [`--allow-env=${CNI_ENV},DENO_CNI_TIMEOUT_MS,DENO_CNI_LOG_LEVEL`, "--allow-ffi"],
+  // The veth pair over netlink; the IPAM plugin is found in CNI_PATH at run time; the plugin
+  // logs to /var/log/cni.
   interface: [
     `--allow-env=${CNI_ENV},DENO_CNI_TIMEOUT_MS,DENO_CNI_LOG_LEVEL,DENO_CNI_LOG_FILE`,
+    "--allow-ffi",
     "--allow-run",
     "--allow-read",
     "--allow-write=/var/log/cni",
@@ -134,6 +127,12 @@ const hostLocalSkip = await skipReason({
   programs: ["ip", "nsenter"],
   files: ["/usr/lib/cni/host-local"],
 });
+const straceSkip = hostLocalSkip ?? await skipReason({ programs: ["strace"] });
+if (hostLocalSkip === undefined && straceSkip !== undefined) {
+  console.log(
+    `the check that the interface plugin runs no ip or nsenter is ignored: ${straceSkip}`,
+  );
+}
 
 /** The configuration of a generated plugin's tests (spec 1.0.0). */
 function fixtureOf(dir: string, name: string): Record<string, unknown> {
@@ -148,16 +147,45 @@ function runBundle(
   env: Record<string, string>,
   config: unknown,
 ): Promise<Output> {
-  const args = [DENO, "run", ...RUN_FLAGS, ...permissions, `dist/${name}.js`];
+  const args = [DENO, "run", ...RUN_FLAGS, ...permissions, `dist/${name}/${name}.js`];
   return run(dir, args, env, JSON.stringify(config));
+}
+
+/** The path of a system program, for strace, which searches only its own (clean) PATH. */
+function systemProgram(name: string): string {
+  const dirs = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+  const found = dirs.map((d) => `${d}/${name}`).find((path) => {
+    try {
+      return Deno.statSync(path).isFile;
+    } catch {
+      return false;
+    }
+  });
+  assert.ok(found !== undefined, `${name} is installed`);
+  return found;
+}
+
+/** The programs a process traced by `strace -f -e trace=execve -o <log>` started, by name. */
+async function startedPrograms(log: string): Promise<string[]> {
+  const lines = (await Deno.readTextFile(log)).split("\n");
+  return lines.filter((line) => / execve\(".*\) = 0$/.test(line))
+    .map((line) => /execve\("(?:[^"]*\/)?([^"/]+)"/.exec(line)?.[1] ?? line);
 }
 
 /**
  * ADD, CHECK and DEL of the bundled interface plugin `name`, run as a process in the namespace
- * at `hostPath` with exactly its permissions, the reference host-local as its IPAM plugin.
+ * at `hostPath` with exactly its permissions, the reference host-local as its IPAM plugin. With
+ * `trace`, ADD runs under strace, which must see no program started but the IPAM plugin.
  */
-async function wireVeth(dir: string, name: string, hostPath: string, containerPath: string) {
+async function wireVeth(
+  dir: string,
+  name: string,
+  hostPath: string,
+  containerPath: string,
+  trace: boolean,
+) {
   const dataDir = await Deno.makeTempDir({ prefix: "dcni-new-veth-" });
+  const log = `${dataDir}/strace.log`;
   try {
     const fixture = fixtureOf(dir, name);
     // No log file: the permission allows /var/log/cni only, which is the machine's own.
@@ -169,18 +197,24 @@ async function wireVeth(dir: string, name: string, hostPath: string, containerPa
       CNI_IFNAME: "eth0",
       CNI_PATH: "/usr/lib/cni",
     });
-    const runInHost = (command: string, sent: unknown) => {
-      const plugin = [DENO, "run", ...RUN_FLAGS, ...PERMISSIONS.interface, `dist/${name}.js`];
+    const runInHost = (command: string, sent: unknown, traced = false) => {
+      const plugin = [DENO, "run", ...RUN_FLAGS, ...PERMISSIONS.interface];
+      const strace = traced ? ["strace", "-f", "-qq", "-e", "trace=execve", "-o", log] : [];
+      const nsenter = traced ? systemProgram("nsenter") : "nsenter";
       return run(
         dir,
-        ["nsenter", `--net=${hostPath}`, ...plugin],
+        [...strace, nsenter, `--net=${hostPath}`, ...plugin, `dist/${name}/${name}.js`],
         env(command),
         JSON.stringify(sent),
       );
     };
     const container = netns(containerPath, { host: denoHost() });
-    const added = await runInHost("ADD", config);
+    const added = await runInHost("ADD", config, trace);
     assert.equal(added.code, 0, added.stdout + added.stderr);
+    if (trace) {
+      // nsenter starts Deno, which starts host-local: no ip, no nsenter of the plugin's own.
+      assert.deepEqual(await startedPrograms(log), ["nsenter", "deno", "host-local"]);
+    }
     const result = JSON.parse(added.stdout);
     const inside = (await container.addresses("eth0")).filter((a) => a.family === 4);
     assert.deepEqual(inside.map((a) => a.cidr), [result.ips[0].address]);
@@ -227,9 +261,16 @@ Deno.test("deno task new writes plugins that pass the project's checks", async (
     }
 
     await t.step("no template shells out or wraps nsenter itself", async () => {
-      for (const file of generated.filter((f) => f.endsWith(".ts"))) {
+      for (const file of generated.filter((f) => f.startsWith("plugins/"))) {
         const text = await Deno.readTextFile(`${dir}/${file}`);
         assert.doesNotMatch(text, /Deno\.Command|Deno\.run\b|function ipIn\b/, file);
+      }
+    });
+
+    await t.step("no template fakes ip or nsenter, or reads a program's error text", async () => {
+      for (const file of generated.filter((f) => f.endsWith(".ts"))) {
+        const text = await Deno.readTextFile(`${dir}/${file}`);
+        assert.doesNotMatch(text, /\/s?bin\/(ip|nsenter)\b|CommandError|RTNETLINK/, file);
       }
     });
 
@@ -335,13 +376,12 @@ Deno.test("deno task new writes plugins that pass the project's checks", async (
           // Without any one of its flags ADD changes nothing and fails naming the flag.
           const actions: Record<string, string> = {
             env: "read the environment variable",
-            run: "run",
-            read: "read",
+            ffi: "use FFI",
           };
           for (const flag of PERMISSIONS.chained) {
             const fewer = PERMISSIONS.chained.filter((f) => f !== flag);
             const refused = await runBundle(dir, chained, fewer, env("ADD"), config);
-            const kind = flag.slice("--allow-".length, flag.indexOf("="));
+            const kind = /^--allow-(\w+)/.exec(flag)?.[1] ?? "";
             assert.equal(refused.code, 1, flag);
             const error = JSON.parse(refused.stdout);
             assert.match(error.msg, new RegExp(`may not ${actions[kind]} `), flag);
@@ -366,7 +406,10 @@ Deno.test("deno task new writes plugins that pass the project's checks", async (
       name: "the bundled interface plugin wires a veth pair with exactly its permissions",
       ignore: hostLocalSkip !== undefined,
       // One namespace stands in for the host: the plugin process runs there.
-      fn: () => withNetns((host) => withNetns((container) => wireVeth(dir, veth, host, container))),
+      fn: () =>
+        withNetns((host) =>
+          withNetns((container) => wireVeth(dir, veth, host, container, straceSkip === undefined))
+        ),
     });
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -8,7 +8,7 @@
  * invalid ones, good and bad names and sample keys, and previous results of every family with
  * valid, odd and invalid addresses. Each case runs through our dispatcher in this process (a fake
  * host) and through the oracle's batch mode; a smaller sample also runs both as real processes
- * (dist/sample.js with its baked-in permissions, and the oracle binary). Exit status, error code
+ * (dist/sample/sample.js with its baked-in permissions, and the oracle binary). Exit status, error code
  * and results (as parsed data) must agree, after the documented differences below; differences
  * of error wording are printed as warnings.
  *
@@ -16,7 +16,7 @@
  * ORACLE_VERBOSE=1 prints every kind of wording difference with an example case (else the ten
  * most frequent, without examples).
  *
- * The sample's documented differences (README, "Differences from the Go reference"), applied to
+ * The sample's documented differences (docs/differences-from-go.md), applied to
  * the oracle's outcome before comparing:
  * - The Go sample reports its own configuration errors as code 999 ("failed to parse network
  *   configuration: ...", "anotherAwesomeArg must be specified", "could not parse prevResult:
@@ -44,9 +44,15 @@
  * - Not generated at all: cniVersion 1.1.0, route extras and interface mtu/socketPath/pciID
  *   (1.1.2 does not know them), invalid CNI_* variables (1.1.2 validates them after the
  *   configuration), CHECK and STATUS (deliberate differences, see main_test.ts), JSON that Go
- *   and JSON.parse read differently (keys repeated with the same spelling), and null members of
- *   interfaces, ips and routes (the Go types panic or print them back as `null`; deno-cni refuses
- *   them with code 6).
+ *   and JSON.parse read differently (keys repeated with the same spelling), a result key
+ *   repeated in another letter case inside `prevResult` (Go decodes each into the same member of
+ *   the result; deno-cni's result decoding reads the last), and null members of interfaces, ips
+ *   and routes (the Go types panic or print them back as `null`; deno-cni refuses them with
+ *   code 6).
+ *
+ * A spec or sample key repeated in another letter case (`{"Dns": 5, "dns": {}}`, two `prevResult`
+ * objects) is generated: Go decodes every key that matches a field, in document order, into that
+ * field, so each value must decode and the objects of a map are merged.
  *
  * Wording differences that stay warnings (same code, other message):
  * - Several faults in one document: Go reports the first in document order for the config, and
@@ -381,7 +387,106 @@ interface Case {
   readonly stdin: string;
 }
 
-function makeCase(r: Random): Case {
+/**
+ * The keys Go decodes into one struct field each, by their folded name: the spec's and the
+ * sample's. A second key in another letter case goes into the same field.
+ */
+const FIELD_KEYS = [
+  "cniVersion",
+  "name",
+  "type",
+  "dns",
+  "ipam",
+  "capabilities",
+  "prevResult",
+  "runtimeConfig",
+  "anotherAwesomeArg",
+  "myAwesomeFlag",
+] as const;
+
+/** Another letter case of `key`: upper-cased first letter, all lower, all upper, or mixed. */
+function otherSpelling(r: Random, key: string, taken: readonly string[]): string | undefined {
+  const spellings = [
+    key.charAt(0).toUpperCase() + key.slice(1),
+    key.toLowerCase(),
+    key.toUpperCase(),
+    [...key].map((c, i) => (i % 2 ? c.toUpperCase() : c.toLowerCase())).join(""),
+  ].filter((k) => !taken.includes(k));
+  return spellings.length === 0 ? undefined : r.pick(spellings);
+}
+
+/**
+ * `second` with each key spelled as the key of `first` it matches case-insensitively: Go merges
+ * the two maps, and a result key then repeated in another case is left out (see the module
+ * comment).
+ */
+function sameSpellings(first: Json, second: Json): Json {
+  if (!isObject(first) || !isObject(second)) return second;
+  const spelling = new Map(Object.keys(first).map((k) => [k.toLowerCase(), k]));
+  return Object.fromEntries(
+    Object.entries(second).map(([k, v]) => [spelling.get(k.toLowerCase()) ?? k, v]),
+  ) as Json;
+}
+
+/** A second value for a field: valid, of the wrong type, null, or the same. */
+function secondValue(r: Random, field: string, first: Json, cniVersion: Maybe<Json>): Json {
+  return r.weighted<() => Json>([
+    [2, () => r.pick<Json>([5, "x", [], true, { a: 1 }])],
+    [1, () => null],
+    [1, () => first],
+    [
+      4,
+      () => {
+        switch (field) {
+          case "dns":
+            return dns(r);
+          case "ipam":
+            return r.pick<Json>([{ type: "host-local" }, {}, { Type: "x", subnet: "10.0.0.0/8" }]);
+          case "capabilities":
+            return r.pick<Json>([{ portMappings: false }, { bandwidth: true }, {}]);
+          case "prevResult": {
+            const again = prevResult(r, cniVersion);
+            return again === ABSENT ? null : sameSpellings(first, again);
+          }
+          case "runtimeConfig":
+            return r.pick<Json>([{ sample: { b: 2 } }, { other: 1 }, { sample: null }, {}]);
+          case "myAwesomeFlag":
+            return r.pick([true, false]);
+          case "cniVersion":
+            return r.pick(VERSIONS);
+          default:
+            return r.pick(["n", "sample", "awesome", ""]);
+        }
+      },
+    ],
+  ])();
+}
+
+/**
+ * Sometimes repeats one of the config's field keys in another letter case, before or after the
+ * original, with a second value: Go decodes both, in document order, into the same field.
+ */
+function repeatField(r: Random, config: Obj): Obj {
+  if (!r.chance(0.1)) return config;
+  const keys = Object.keys(config);
+  const present = keys.filter((k) => FIELD_KEYS.some((f) => f.toLowerCase() === k.toLowerCase()));
+  if (present.length === 0) return config;
+  const key = r.pick(present);
+  const field = FIELD_KEYS.find((f) => f.toLowerCase() === key.toLowerCase())!;
+  const spelling = otherSpelling(r, field, keys);
+  if (spelling === undefined) return config;
+  const value = secondValue(r, field, config[key]!, member(config, "cniVersion") as Json);
+  const before = r.chance(0.5);
+  const repeated: Obj = {};
+  for (const k of keys) {
+    if (k === key && before) repeated[spelling] = value;
+    repeated[k] = config[k]!;
+    if (k === key && !before) repeated[spelling] = value;
+  }
+  return repeated;
+}
+
+function makeCase(r: Random, repeats: Random): Case {
   const command = r.chance(0.8) ? "ADD" : "DEL";
   const env: Record<string, string> = {
     CNI_COMMAND: command,
@@ -458,7 +563,7 @@ function makeCase(r: Random): Case {
   if (r.chance(0.04)) config.args = r.pick<Json>([{ cni: { ips: ["10.0.0.9"] } }, "x", null]);
   if (r.chance(0.04)) config.ipMasq = r.pick<Json>([true, "yes", null]);
   if (r.chance(0.08)) config.somethingElse = r.pick<Json>([{ deep: [1, 2] }, "x", 0]);
-  const stdin = JSON.stringify(config);
+  const stdin = JSON.stringify(repeatField(repeats, config));
   if (r.chance(0.02)) {
     // Text that is not one JSON value, or not an object: skel's own decode errors.
     return {
@@ -578,6 +683,19 @@ function member(object: Record<string, unknown>, key: string): unknown {
 }
 
 /**
+ * The objects of a map-typed key merged as Go decodes them into one map: each key matching it
+ * case-insensitively, in document order, its members on top of the ones before; null resets.
+ */
+function mergedMember(object: Record<string, unknown>, key: string): unknown {
+  let merged: unknown;
+  for (const [k, value] of Object.entries(object)) {
+    if (k.toLowerCase() !== key.toLowerCase()) continue;
+    merged = isObject(value) && isObject(merged) ? { ...merged, ...value } : value ?? undefined;
+  }
+  return merged;
+}
+
+/**
  * True when the case's previous result has an IP, route or ip4/ip6 without its CIDR, among the
  * members the configuration's version family reads (0.1.0/0.2.0: ip4 and ip6; later: ips and
  * routes).
@@ -590,7 +708,7 @@ function hasEntryWithoutCidr(stdin: string): boolean {
     return false;
   }
   if (!isObject(config)) return false;
-  const previous = member(config, "prevResult");
+  const previous = mergedMember(config, "prevResult");
   if (!isObject(previous)) return false;
   const lacks = (list: unknown, key: string) =>
     Array.isArray(list) && list.some((item) => isObject(item) && member(item, key) === undefined);
@@ -719,7 +837,10 @@ Deno.test({
     );
     const oracle = await buildOracle();
     const r = new Random(generator(SEED));
-    const cases = Array.from({ length: CASES }, () => makeCase(r));
+    // A stream of its own, so that the other draws, and the cases without a repeated key, stay
+    // those of the seed.
+    const repeats = new Random(generator(SEED ^ 0x5eed));
+    const cases = Array.from({ length: CASES }, () => makeCase(r, repeats));
     const theirs = await runOracleBatch(oracle, cases);
     const ours: Outcome[] = [];
     for (const c of cases) ours.push(await runOurs(c));

@@ -1,11 +1,13 @@
 /**
  * definePlugin (lib/plugin.ts) through the in-process harness: what a handler's context holds,
  * how configuration and prevResult errors reach the runtime, tolerated configuration errors on
- * DEL, time limits, the release of delegated ADDs, result conversion, and the log record each
- * verb ends with.
+ * DEL, time limits, the release of delegated ADDs, result conversion, the log record each verb
+ * ends with, and the report of keys of the plugin's own that no reader read.
  */
 import assert from "node:assert/strict";
 import { configError } from "../lib/config_error.ts";
+import type { ConfigReader } from "../lib/config_reader.ts";
+import { denoHost } from "../lib/host.ts";
 import { CniError } from "../lib/errors.ts";
 import { ip, result, route } from "../lib/result_builders.ts";
 import { definePlugin, type Plugin, type PluginContext } from "../lib/plugin.ts";
@@ -21,6 +23,7 @@ import {
   readFixture,
 } from "../lib/testing.ts";
 import type { JsonObject } from "../lib/_decode.ts";
+import { drainFifo, within } from "./_within.ts";
 
 const CHAINED = readFixture(new URL("testdata/authoring/chained.json", import.meta.url));
 
@@ -466,6 +469,53 @@ Deno.test("definePlugin() time limits reach delegates and namespace programs", a
       );
     });
   }
+  const longest = 2 ** 31 - 1;
+  const over: [string, number | undefined, number][] = [
+    ["2147483648", 1500, 1500],
+    ["4294967296", undefined, 60_000],
+    ["1e10", 1500, 1500],
+  ];
+  for (const [value, timeoutMs, want] of over) {
+    await t.step(
+      `definePlugin() refuses DENO_CNI_TIMEOUT_MS=${value}, beyond a timer, for ${want} ms`,
+      async () => {
+        const { code, host, limits } = await runWithLimits(plugin(timeoutMs), {
+          env: env({ DENO_CNI_TIMEOUT_MS: value }),
+          stdin,
+          programs,
+        });
+        assert.equal(code, 0, host.stdout);
+        assert.deepEqual(limits, [want, want]);
+        assert.equal(
+          host.stderr,
+          `timed ADD: warn: ignored: DENO_CNI_TIMEOUT_MS="${value}" is more than the longest ` +
+            `time limit, ${longest} ms; the limit is ${want} ms\n`,
+        );
+      },
+    );
+  }
+  await t.step("definePlugin() takes DENO_CNI_TIMEOUT_MS=2147483647, the longest", async () => {
+    const { code, host, limits } = await runWithLimits(plugin(), {
+      env: env({ DENO_CNI_TIMEOUT_MS: String(longest) }),
+      stdin,
+      programs,
+    });
+    assert.equal(code, 0, host.stdout);
+    assert.deepEqual(limits, [longest, longest]);
+    assert.equal(host.stderr, "");
+  });
+  for (const bad of [2 ** 31, 2 ** 40, 0, -1, 1.5, NaN, Infinity]) {
+    await t.step(`definePlugin() refuses timeoutMs ${bad}`, () => {
+      assert.throws(() => plugin(bad), {
+        name: "RangeError",
+        message: `timeoutMs of plugin "timed" must be an integer from 1 to ${longest}, got ${bad}`,
+      });
+    });
+  }
+  await t.step("definePlugin() takes timeoutMs 2147483647, the longest", async () => {
+    const { limits } = await runWithLimits(plugin(longest), { env: env(), stdin, programs });
+    assert.deepEqual(limits, [longest, longest]);
+  });
   await t.step("a delegate that runs out of time is named with the limit", async () => {
     const added = await invoke(plugin(), {
       env: { DENO_CNI_TIMEOUT_MS: "750" },
@@ -528,6 +578,31 @@ Deno.test("definePlugin() releases a delegated ADD when the verb fails", async (
       assert.match(added.stderr, /cannot write the answer to stdout: /);
     });
   }
+  await t.step("an ADD killed at its time limit after it reserved is released", async () => {
+    const reserved = new Set<string>();
+    const added = await invoke(plugin(false), {
+      config,
+      env: { DENO_CNI_TIMEOUT_MS: "500" },
+      programs: {
+        "host-local": (call) => {
+          if (call.env.CNI_COMMAND === "DEL") {
+            reserved.delete(call.env.CNI_CONTAINERID!);
+            return "";
+          }
+          reserved.add(call.env.CNI_CONTAINERID!);
+          return { code: 137, signal: "SIGKILL", timedOut: true };
+        },
+      },
+    });
+    assert.deepEqual(added.error, {
+      code: 0,
+      msg: "netplugin failed with no error message: signal: killed (time limit of 500 ms reached)",
+    });
+    assert.deepEqual(commands(added.runs), ["ADD", "DEL"]);
+    assert.equal(added.runs[1]!.stdin, added.runs[0]!.stdin);
+    assert.deepEqual([...reserved], []);
+    assert.equal(added.stderr, "", "no undo of the handler's ran: it failed before any");
+  });
   await t.step("a failing DEL is reported and the first error kept", async () => {
     const added = await invoke(plugin(true), {
       config,
@@ -703,4 +778,236 @@ Deno.test("definePlugin() keeps console output off stdout", async (t) => {
     assert.deepEqual(added.result?.ips, [{ address: "10.1.0.5/24" }]);
     assert.equal(added.stderr, "debug print { a: 1 }\ninfo\ndefault: 1\n");
   });
+});
+
+Deno.test("definePlugin() reports the keys of its own that no reader read", async (t) => {
+  const shaper = (options: { strictKeys?: boolean; tolerateConfigErrorsOnDel?: boolean } = {}) =>
+    definePlugin({
+      name: "shaper",
+      ...options,
+      config: (_raw, { read }) => ({
+        ingressRate: read.integer("ingressRate"),
+        egressRate: read.integer("egressRate"),
+        burst: read.section("limits")?.integer("burst"),
+        extra: read.object("extra"),
+        labels: read.stringMap("labels"),
+        routes: read.routeList("routes"),
+      }),
+      add: () => result({ ips: [ip("10.1.0.5/24")] }),
+      del: () => {},
+    });
+  const config = (keys: JsonObject) => ({
+    cniVersion: "1.0.0",
+    name: "n",
+    type: "shaper",
+    ...keys,
+  });
+  const warning = (text: string) => `shaper ADD: warn: ignored: unknown key ${text}\n`;
+  const rows: { name: string; keys: JsonObject; stderr: string }[] = [
+    {
+      name: "nothing when every key was read",
+      keys: { ingressRate: 1, egressRate: 2 },
+      stderr: "",
+    },
+    {
+      name: "a typo beside a key it reads, with what it may mean",
+      keys: { ingressRate: 1, egresRate: 2 },
+      stderr: warning('"egresRate" (did you mean "egressRate"?)'),
+    },
+    {
+      name: "nothing for a key read in another case, as Go matches it",
+      keys: { IngressRate: 1, EGRESSRATE: 2 },
+      stderr: "",
+    },
+    {
+      name: "nothing for the keys of the spec, the runtime and other plugins",
+      keys: {
+        cniVersions: ["1.0.0"],
+        ipam: { type: "host-local", subnet: "10.1.0.0/24" },
+        dns: { nameservers: ["10.1.0.1"] },
+        runtimeConfig: { bandwidth: { ingressRate: 1 }, portMappings: [] },
+        args: { cni: { ips: ["10.1.0.9"] } },
+        capabilities: { bandwidth: true },
+        log: { level: "error" },
+        ipMasq: true,
+        disableCheck: false,
+        disableGC: false,
+        prevResult: { cniVersion: "1.0.0" },
+        "cni.dev/valid-attachments": [],
+        "cni.dev/attachments": [],
+      },
+      stderr: "",
+    },
+    {
+      name: "nothing for the keys inside what read.object and read.stringMap read",
+      keys: { extra: { anything: [1] }, labels: { "app.kubernetes.io/name": "x" } },
+      stderr: "",
+    },
+    {
+      name: "the key a section's reader did not read, with its path",
+      keys: { limits: { brust: 5 } },
+      stderr: warning('"limits.brust" (did you mean "burst"?)'),
+    },
+    {
+      name: "a key beside the one a section's reader read",
+      keys: { limits: { burst: 5, peak: 6 } },
+      stderr: warning('"limits.peak"'),
+    },
+    {
+      name: "the key a listed route's reader did not read",
+      keys: { routes: [{ dst: "10.9.0.0/16" }, { dst: "10.8.0.0/16", gateway: "10.1.0.1" }] },
+      stderr: warning('"routes[1].gateway"'),
+    },
+    {
+      name: "every unknown key, one line each, in document order",
+      keys: { zeta: 1, ingressRate: 1, alpha: 2, limits: { x: 1 } },
+      stderr: warning('"zeta"') + warning('"alpha"') + warning('"limits.x"'),
+    },
+  ];
+  for (const row of rows) {
+    await t.step(`definePlugin() warns about ${row.name}`, async () => {
+      const added = await invoke(shaper(), { config: config(row.keys) });
+      assert.equal(added.code, 0, added.stdout);
+      assert.equal(added.stderr, row.stderr);
+    });
+  }
+  await t.step("definePlugin() puts the warning in the log file too", async () => {
+    const file = "/var/log/cni/shaper.log";
+    const added = await invoke(shaper(), {
+      env: { DENO_CNI_LOG_FILE: file },
+      config: config({ egresRate: 2 }),
+    });
+    assert.equal(added.code, 0);
+    const records = added.host.files.get(file)!.trimEnd().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(records.map((r) => [r.level, r.msg]), [
+      ["warn", 'ignored: unknown key "egresRate" (did you mean "egressRate"?)'],
+      ["info", "ADD ok"],
+    ]);
+  });
+  await t.step("definePlugin() with strictKeys fails with code 7 naming the key", async () => {
+    let ran = false;
+    const strict = definePlugin({
+      name: "shaper",
+      strictKeys: true,
+      config: (_raw, { read }) => ({ egressRate: read.integer("egressRate") }),
+      add() {
+        ran = true;
+        return result({});
+      },
+    });
+    const added = await invoke(strict, { config: config({ egresRate: 2, other: 1 }) });
+    assert.deepEqual(added.error, {
+      code: 7,
+      msg: 'invalid network configuration: "egresRate" is not a key of shaper ' +
+        '(did you mean "egressRate"?)',
+    });
+    assert.equal(ran, false, "the handler did not run");
+    const fine = await invoke(strict, { config: config({ egressRate: 2, ipam: { type: "x" } }) });
+    assert.equal(fine.code, 0, fine.stdout);
+  });
+  await t.step("definePlugin() with strictKeys tolerates the key on DEL when asked", async () => {
+    const deleted = await invoke(shaper({ strictKeys: true, tolerateConfigErrorsOnDel: true }), {
+      command: "DEL",
+      config: config({ egresRate: 2 }),
+    });
+    assert.equal(deleted.code, 0, deleted.stdout);
+    assert.match(deleted.stderr, /DEL succeeds without releasing anything: .*"egresRate"/);
+  });
+  await t.step("definePlugin() looks at nothing when type names another plugin", async () => {
+    const added = await invoke(shaper(), {
+      config: { ...config({ egresRate: 2, bridge: "cni0" }), type: "bridge" },
+    });
+    assert.equal(added.code, 0);
+    assert.equal(added.stderr, "");
+  });
+  await t.step("definePlugin() as an IPAM plugin looks at its ipam section only", async () => {
+    const lister = definePlugin({
+      name: "lister",
+      config: (_raw, { read }) => ({
+        addresses: read.section("ipam", { required: true }).stringList("addresses"),
+      }),
+      add: () => result({}),
+    });
+    const added = await invoke(lister, {
+      config: {
+        cniVersion: "1.0.0",
+        name: "n",
+        type: "bridge",
+        bridge: "cni0",
+        isGateway: true,
+        ipam: { type: "lister", addresses: ["10.1.0.5/24"], adresses: [] },
+      },
+    });
+    assert.equal(added.code, 0, added.stdout);
+    assert.equal(added.stderr, 'lister ADD: warn: ignored: unknown key "ipam.adresses"\n');
+  });
+  await t.step("definePlugin() without config has no keys of its own", async () => {
+    const bare = definePlugin({ name: "bare", add: () => result({}) });
+    const added = await invoke(bare, {
+      config: { cniVersion: "1.0.0", name: "n", type: "bare", foo: 1, ipam: { type: "x" } },
+    });
+    assert.equal(added.stderr, 'bare ADD: warn: ignored: unknown key "foo"\n');
+  });
+});
+
+Deno.test("definePlugin() reports a builder's refusal in config as code 7", async (t) => {
+  const plugin = (build: (read: ConfigReader) => unknown) =>
+    definePlugin({
+      name: "router",
+      config: (_raw, { read }) => ({ built: build(read) }),
+      add: () => result({}),
+    });
+  const config = { cniVersion: "1.0.0", name: "n", type: "router", dst: "10.9.0.0/16" };
+  await t.step("route() with a gateway of another family is code 7, not 999", async () => {
+    const added = await invoke(
+      plugin((read) => route(read.cidr("dst", { required: true }), { gw: "fe80::1" })),
+      { config },
+    );
+    assert.deepEqual(added.error, {
+      code: 7,
+      msg: 'invalid network configuration: invalid route gateway "fe80::1": ' +
+        "must be of the same IP family as 10.9.0.0/16",
+    });
+  });
+  await t.step("read.route() names the key of the member at fault", async () => {
+    const added = await invoke(plugin((read) => read.route("defaultRoute")), {
+      config: { ...config, defaultRoute: { dst: "10.9.0.0/16", gw: "fe80::1" } },
+    });
+    assert.deepEqual(added.error, {
+      code: 7,
+      msg: 'invalid network configuration: "defaultRoute.gw" must be in the IP family of ' +
+        '"dst" (10.9.0.0/16), got "fe80::1"',
+    });
+  });
+});
+
+Deno.test("definePlugin() succeeds with one warning when the log file is a FIFO", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dcni-fifo-log-" });
+  const fifo = `${await Deno.realPath(dir)}/plugin.log`;
+  try {
+    const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+    assert.ok(made.success, "mkfifo");
+    const plugin = definePlugin({
+      name: "logged",
+      add: ({ log }) => {
+        log.info("adding");
+        log.info("added");
+        return result({ ips: [ip("10.1.0.5/24")] });
+      },
+    });
+    const host = fakeHost({
+      env: { ...DEFAULT_TEST_ENV, CNI_COMMAND: "ADD", DENO_CNI_LOG_FILE: fifo },
+      stdin: JSON.stringify({ cniVersion: "1.0.0", name: "n", type: "logged" }),
+    });
+    host.appendFile = denoHost().appendFile;
+    const code = await within(dispatch(plugin, host), 10_000, () => drainFifo(fifo));
+    assert.equal(code, 0, host.stdout);
+    assert.deepEqual(JSON.parse(host.stdout).ips, [{ address: "10.1.0.5/24" }]);
+    assert.equal(
+      host.stderr,
+      `logged ADD: warn: cannot write the log file ${fifo}: not a regular file (a FIFO): ${fifo}\n`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

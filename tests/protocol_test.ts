@@ -175,6 +175,7 @@ Deno.test("lib/protocol.ts is enough to write a plugin on the dispatcher", async
     writeStderr: () => Promise.resolve(),
     run: () => Promise.reject(new Error("nothing runs")),
     isFile: () => Promise.resolve(false),
+    namespacePathKind: () => Promise.resolve("missing"),
     appendFile: () => Promise.resolve(),
     sleep: () => Promise.resolve(),
     exit: () => {},

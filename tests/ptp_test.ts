@@ -1,357 +1,61 @@
 /**
- * The ptp example (examples/ptp.ts) in this process, through the dispatcher and the test harness
- * (lib/testing.ts). A small fake kernel answers `ip` in the plugin's namespace and, through
- * `nsenter --net=<CNI_NETNS>`, in the container's; `sysctl` and the IPAM plugin (`host-local` in
- * /opt/cni/bin) are fakes too. No root and no process.
+ * deno-ptp (examples/ptp.ts) in this process, through the dispatcher and the test harness
+ * (lib/testing.ts), on the model kernel (`modelKernel()`): the host's namespace of the model gets
+ * the host end of the veth pair, CNI_NETNS (a namespace of the model) the container end. The IPAM
+ * plugin is a fake host-local in CNI_PATH that keeps its reservations, so a test sees what ADD
+ * took and what was released. No root and no process.
  *
- * Every case asserts the exit status, stdout, stderr and every program the plugin ran (argv,
- * environment, stdin), in order, against the reviewed expectations in tests/testdata/ptp/runs.json,
- * where each run is one line (see {@link record}): "ip ..." on the host, "[netns] ip ..." through
- * nsenter in CNI_NETNS, "sysctl ...", and the IPAM plugin with its whole environment. The random
- * host veth names read "<veth-1>", "<veth-2>" in the order they appear; "<stdin>" is the plugin's
- * own stdin.
+ * Each case asserts the answer (exit status, error code and message, result), the state both
+ * namespaces are left in (links, addresses, routes, the forwarding switch), the IPAM plugin's calls
+ * and, where nothing may change, the whole state as before and the kernel's log of changes
+ * (`kernel.changes()`). Only the IPAM plugin ever runs as a program: the toolkit works on the model.
  *
- * The last test runs the bundle (dist/deno-ptp.js) as a real process against a stand-in IPAM
- * plugin, with the permissions plugins.json bakes in. The end-to-end tests (tests/e2e/ptp_test.ts)
- * run the plugin against real namespaces.
+ * ptp does its namespace work in its own process only (`networking: "in-process"`): without FFI it
+ * refuses, naming the flag, and never falls back to `ip` and `nsenter`, so there is no run of it
+ * on fake programs to test; one case checks the refusal. The toolkit's operations themselves are
+ * compared across the backends and the real kernel by tests/netns_contract_test.ts.
+ *
+ * The last tests run the bundle (dist/deno-ptp/deno-ptp.js, made by `deno task bundle`) as a real
+ * process with the permissions plugins.json bakes in, against a stand-in IPAM plugin that records
+ * its runs. As root, ADD, CHECK and DEL wire a real pair between two throwaway namespaces (one of
+ * them standing in for the host) under `strace`, which shows that no program but the IPAM plugin
+ * runs; without root, ADD must fail with a clean error. tests/e2e/ptp_test.ts runs the plugin under
+ * libcni with the reference host-local.
  */
 import assert from "node:assert/strict";
 import { ptpPlugin } from "../examples/ptp.ts";
-import { result } from "../lib/mod.ts";
-import type { Result100 } from "../lib/mod.ts";
-import { convertResult, formatResult, type RunOutput } from "../lib/protocol.ts";
+import { type JsonObject, result, type Result100 } from "../lib/mod.ts";
+import { type Address, type KernelRoute, type Link, netns } from "../lib/netns.ts";
+import { convertResult, denoHost, formatResult, type RunOutput } from "../lib/protocol.ts";
 import {
   atVersion,
+  DEFAULT_TEST_ENV,
   type FakeProgram,
+  forEachVersion,
   invoke,
+  type InvokeOptions,
   type InvokeOutcome,
+  type ModelKernel,
+  modelKernel,
+  type ModelNamespace,
+  type NamespaceSnapshot,
   type ProgramCall,
-  readFixture,
+  skipReason,
+  withNetns,
 } from "../lib/testing.ts";
-import { ALL_VERSIONS, versionHasCheck, versionHasGcAndStatus } from "../lib/version.ts";
-import type { JsonObject } from "../lib/_decode.ts";
-import { runPlugin } from "./_process.ts";
+import {
+  ALL_VERSIONS,
+  versionHasChaining,
+  versionHasCheck,
+  versionHasGcAndStatus,
+} from "../lib/version.ts";
+import { assertWellBehaved, pluginArgs, runPlugin } from "./_process.ts";
 
-/** CNI_NETNS of every case (the harness's default). */
-const NETNS = "/var/run/netns/ctr-test";
-
-/** The environment the namespace toolkit gives `ip`, `nsenter` and `sysctl`: nothing else. */
-const SYSTEM_ENV = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" };
-
-// ---------------------------------------------------------------------------------------------
-// A fake kernel: links, addresses, routes and sysctls of two namespaces, changed and read by a
-// fake `ip` that understands what the namespace toolkit runs, with iproute2's messages.
-
-type Side = "host" | "container";
-
-interface FakeLink {
-  name: string;
-  index: number;
-  mac: string;
-  kind: string;
-  up: boolean;
-  mtu: number;
-  /** The other end of a veth pair. */
-  peer?: { side: Side; name: string };
-}
-
-interface FakeAddress {
-  dev: string;
-  local: string;
-  prefixlen: number;
-  family: 4 | 6;
-}
-
-interface FakeRoute {
-  family: 4 | 6;
-  /** As `ip -j` prints it: "default", a bare address for a host route, else a CIDR. */
-  dst: string;
-  gateway?: string;
-  dev: string;
-  /** undefined for the main table. */
-  table?: string;
-  scope?: string;
-  prefsrc?: string;
-  metric?: number;
-  metrics?: Record<string, number>;
-}
-
-interface FakeNamespace {
-  links: Map<string, FakeLink>;
-  addresses: FakeAddress[];
-  routes: FakeRoute[];
-}
-
-interface FakeKernel {
-  host: FakeNamespace;
-  container: FakeNamespace;
-  /** The container namespace's path; nsenter opens nothing else. */
-  netnsPath: string;
-  /** True once the container namespace is gone. */
-  netnsGone: boolean;
-  sysctl: Map<string, string>;
-  /** Numbers the next MAC address and interface index. */
-  counter: number;
-}
-
-function newNamespace(): FakeNamespace {
-  return { links: new Map([["lo", loopback()]]), addresses: [], routes: [] };
-}
-
-function loopback(): FakeLink {
-  return { name: "lo", index: 1, mac: "00:00:00:00:00:00", kind: "", up: true, mtu: 65536 };
-}
-
-function newKernel(): FakeKernel {
-  return {
-    host: newNamespace(),
-    container: newNamespace(),
-    netnsPath: NETNS,
-    netnsGone: false,
-    sysctl: new Map([["net.ipv4.ip_forward", "0"], ["net.ipv6.conf.all.forwarding", "0"]]),
-    counter: 0,
-  };
-}
-
-/** Adds a link that is not a veth pair, e.g. a dummy, to one side. */
-function addLink(kernel: FakeKernel, side: Side, name: string, kind: string): FakeLink {
-  kernel.counter++;
-  const link: FakeLink = {
-    name,
-    index: kernel.counter + 1,
-    mac: `0a:00:00:00:00:${kernel.counter.toString(16).padStart(2, "0")}`,
-    kind,
-    up: false,
-    mtu: 1500,
-  };
-  kernel[side].links.set(name, link);
-  return link;
-}
-
-const ok = (stdout = ""): Partial<RunOutput> => ({ code: 0, stdout });
-const fail = (code: number, stderr: string): Partial<RunOutput> => ({ code, stderr });
-const noDevice = (name: string) => fail(1, `Cannot find device "${name}"\n`);
-const fileExists = () => fail(2, "RTNETLINK answers: File exists\n");
-
-function familyOf(address: string): 4 | 6 {
-  return address.includes(":") ? 6 : 4;
-}
-
-/** A route destination as `ip -j` prints it. */
-function shownDst(dst: string): string {
-  if (dst === "0.0.0.0/0" || dst === "::/0" || dst === "default") return "default";
-  return dst.endsWith("/32") || dst.endsWith("/128") ? dst.slice(0, dst.lastIndexOf("/")) : dst;
-}
-
-/** Reads `word value` pairs after the fixed words of a command. */
-function pairs(words: readonly string[]): Map<string, string> {
-  const map = new Map<string, string>();
-  for (let i = 0; i < words.length; i++) {
-    const word = words[i]!;
-    if (word === "noprefixroute" || word === "nodad") map.set(word, "");
-    else map.set(word, words[++i] ?? "");
-  }
-  return map;
-}
-
-function deleteLink(kernel: FakeKernel, side: Side, name: string): void {
-  const link = kernel[side].links.get(name);
-  if (link === undefined) return;
-  const gone: [Side, string][] = [[side, name]];
-  if (link.peer !== undefined) gone.push([link.peer.side, link.peer.name]);
-  for (const [where, dev] of gone) {
-    const ns = kernel[where];
-    ns.links.delete(dev);
-    ns.addresses = ns.addresses.filter((a) => a.dev !== dev);
-    ns.routes = ns.routes.filter((r) => r.dev !== dev);
-  }
-}
-
-function linkJson(link: FakeLink): JsonObject {
-  return {
-    ifindex: link.index,
-    ifname: link.name,
-    flags: link.up ? ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"] : ["BROADCAST", "MULTICAST"],
-    mtu: link.mtu,
-    address: link.mac,
-    ...(link.kind === "" ? {} : { linkinfo: { info_kind: link.kind } }),
-  };
-}
-
-function addressJson(link: FakeLink, addresses: readonly FakeAddress[]): JsonObject {
-  return {
-    ifindex: link.index,
-    ifname: link.name,
-    addr_info: addresses.filter((a) => a.dev === link.name).map((a) => ({
-      family: a.family === 4 ? "inet" : "inet6",
-      local: a.local,
-      prefixlen: a.prefixlen,
-      scope: "global",
-    })),
-  };
-}
-
-function routeJson(route: FakeRoute): JsonObject {
-  const { family: _family, ...shown } = route;
-  return { ...shown, flags: [] };
-}
-
-/** The fake `ip` in one namespace: argv in, iproute2's output and messages out. */
-function fakeIp(kernel: FakeKernel, side: Side, args: readonly string[]): Partial<RunOutput> {
-  const ns = kernel[side];
-  const words = [...args];
-  let family: 4 | 6 | undefined;
-  while (words[0]?.startsWith("-")) {
-    const option = words.shift()!;
-    if (option === "-4") family = 4;
-    if (option === "-6") family = 6;
-  }
-  const command = words.slice(0, 2).join(" ");
-  const rest = words.slice(2);
-  switch (command) {
-    case "link show": {
-      const name = rest[1]!;
-      const link = ns.links.get(name);
-      return link === undefined
-        ? fail(1, `Device "${name}" does not exist.\n`)
-        : ok(JSON.stringify([linkJson(link)]) + "\n");
-    }
-    case "link add": {
-      // link add NAME [mtu M] type veth peer name PEER [mtu M] [netns PATH]
-      const name = rest[0]!;
-      const peerAt = rest.indexOf("peer");
-      const own = pairs(rest.slice(1, peerAt));
-      const peer = pairs(rest.slice(peerAt + 1));
-      const peerName = peer.get("name")!;
-      const peerSide: Side = peer.get("netns") === undefined ? side : "container";
-      if (peer.has("netns") && (peer.get("netns") !== kernel.netnsPath || kernel.netnsGone)) {
-        return fail(2, "Error: Peer netns reference is invalid.\n");
-      }
-      if (own.get("type") !== "veth") return fail(2, "fake ip: only veth pairs\n");
-      if (ns.links.has(name) || kernel[peerSide].links.has(peerName)) return fileExists();
-      const mtu = Number(own.get("mtu") ?? 1500);
-      const here = addLink(kernel, side, name, "veth");
-      const there = addLink(kernel, peerSide, peerName, "veth");
-      here.mtu = mtu;
-      there.mtu = Number(peer.get("mtu") ?? 1500);
-      here.peer = { side: peerSide, name: peerName };
-      there.peer = { side, name };
-      return ok();
-    }
-    case "link set": {
-      const link = ns.links.get(rest[1]!);
-      if (link === undefined) return noDevice(rest[1]!);
-      link.up = rest[2] === "up";
-      return ok();
-    }
-    case "link del": {
-      if (!ns.links.has(rest[1]!)) return noDevice(rest[1]!);
-      deleteLink(kernel, side, rest[1]!);
-      return ok();
-    }
-    case "addr add": {
-      // addr add CIDR dev NAME [noprefixroute] [nodad]
-      const options = pairs(rest.slice(1));
-      const dev = options.get("dev")!;
-      if (!ns.links.has(dev)) return noDevice(dev);
-      const [local, prefix] = rest[0]!.split("/");
-      const address = { dev, local: local!, prefixlen: Number(prefix), family: familyOf(local!) };
-      if (ns.addresses.some((a) => a.dev === dev && a.local === address.local)) {
-        return fail(2, "Error: ipv4: Address already assigned.\n");
-      }
-      ns.addresses.push(address);
-      return ok();
-    }
-    case "addr show": {
-      const links = rest[0] === "dev" ? [ns.links.get(rest[1]!)] : [...ns.links.values()];
-      if (links[0] === undefined) return fail(1, `Device "${rest[1]}" does not exist.\n`);
-      return ok(JSON.stringify(links.map((link) => addressJson(link!, ns.addresses))) + "\n");
-    }
-    case "route add": {
-      // route add DST [via GW] dev NAME [src S] [scope S] [table T] [metric M] [mtu M] [advmss A]
-      const dst = rest[0]!;
-      const options = pairs(rest.slice(1));
-      const dev = options.get("dev")!;
-      if (!ns.links.has(dev)) return noDevice(dev);
-      const table = options.get("table");
-      const metric = options.get("metric");
-      const route: FakeRoute = {
-        family: familyOf(dst === "default" ? options.get("via") ?? "" : dst),
-        dst: shownDst(dst),
-        ...(options.has("via") ? { gateway: options.get("via")! } : {}),
-        dev,
-        ...(table === undefined || table === "254" ? {} : { table }),
-        ...(options.has("scope") ? { scope: options.get("scope")! } : {}),
-        ...(options.has("src") ? { prefsrc: options.get("src")! } : {}),
-        ...(metric === undefined ? {} : { metric: Number(metric) }),
-      };
-      const metrics = {
-        ...(options.has("mtu") ? { mtu: Number(options.get("mtu")) } : {}),
-        ...(options.has("advmss") ? { advmss: Number(options.get("advmss")) } : {}),
-      };
-      if (Object.keys(metrics).length > 0) route.metrics = metrics;
-      const clash = ns.routes.some((r) =>
-        r.family === route.family && r.dst === route.dst && r.table === route.table &&
-        r.metric === route.metric
-      );
-      if (clash) return fileExists();
-      ns.routes.push(route);
-      return ok();
-    }
-    case "route show": {
-      const table = rest[0] === "table" ? rest[1] : undefined;
-      const listed = ns.routes.filter((r) =>
-        r.family === family &&
-        (table === "all" || (table === undefined ? r.table === undefined : r.table === table))
-      );
-      return ok(JSON.stringify(listed.map(routeJson)) + "\n");
-    }
-  }
-  return fail(1, `fake ip: unexpected command ${JSON.stringify(args)}\n`);
-}
-
-function fakeSysctl(kernel: FakeKernel, args: readonly string[]): Partial<RunOutput> {
-  if (args[0] === "-n" && args.length === 2) {
-    const value = kernel.sysctl.get(args[1]!);
-    return value === undefined
-      ? fail(255, `sysctl: cannot stat /proc/sys/${args[1]!.replaceAll(".", "/")}: No such file\n`)
-      : ok(`${value}\n`);
-  }
-  if (args[0] === "-q" && args[1] === "-w" && args.length === 3) {
-    const [key, value] = args[2]!.split("=");
-    kernel.sysctl.set(key!, value!);
-    return ok();
-  }
-  return fail(1, `fake sysctl: unexpected arguments ${JSON.stringify(args)}\n`);
-}
-
-/** Lets a case make one program fail: return an outcome to use instead of the fake kernel's. */
-type Intercept = (side: Side, args: readonly string[]) => Partial<RunOutput> | undefined;
-
-/** `ip`, `nsenter` and `sysctl` on the fake kernel. */
-function systemPrograms(kernel: FakeKernel, intercept?: Intercept): Record<string, FakeProgram> {
-  const ip = (side: Side, args: readonly string[]) =>
-    intercept?.(side, args) ?? fakeIp(kernel, side, args);
-  return {
-    ip: (call) => ip("host", call.args),
-    sysctl: (call) =>
-      intercept?.("host", ["sysctl", ...call.args]) ?? fakeSysctl(kernel, call.args),
-    nsenter(call) {
-      const [net, separator, program, ...args] = call.args;
-      if (separator !== "--" || program !== "/usr/sbin/ip") {
-        return fail(1, `fake nsenter: unexpected arguments ${JSON.stringify(call.args)}\n`);
-      }
-      const path = net?.replace(/^--net=/, "");
-      if (path !== kernel.netnsPath || kernel.netnsGone) {
-        return fail(1, `nsenter: cannot open ${path}: No such file or directory\n`);
-      }
-      return ip("container", args);
-    },
-  };
-}
+/** CNI_NETNS of every case (the harness's default), a namespace of the model. */
+const NETNS = DEFAULT_TEST_ENV.CNI_NETNS;
 
 // ---------------------------------------------------------------------------------------------
-// The IPAM plugin and the configuration
+// The IPAM plugin
 
 /** What the fake host-local hands out by default: one IPv4 address, a default route, DNS. */
 const IPAM_DEFAULT: Result100 = result({
@@ -360,10 +64,31 @@ const IPAM_DEFAULT: Result100 = result({
   dns: { nameservers: ["10.1.2.53"] },
 });
 
-/** A result as an IPAM plugin prints it for a configuration of `version`. */
-function printedIn(answer: Result100, version: string): string {
-  return formatResult(convertResult(answer, version));
-}
+/** One IPv6 address. */
+const IPAM_IPV6: Result100 = result({
+  ips: [{ address: "2001:db8:1::5/64", gateway: "2001:db8:1::1" }],
+  routes: [{ dst: "::/0" }],
+});
+
+/** IPv4, IPv6, and a /32 with a gateway of its own. */
+const IPAM_MULTI: Result100 = result({
+  ips: [
+    { address: "10.1.2.5/24", gateway: "10.1.2.1" },
+    { address: "2001:db8:1::5/64", gateway: "2001:db8:1::1" },
+    { address: "10.3.0.7/32", gateway: "10.3.0.1" },
+  ],
+  routes: [{ dst: "0.0.0.0/0" }, { dst: "::/0" }],
+});
+
+/** Routes with every setting a result route has: mtu, advmss, priority, table, scope. */
+const IPAM_ROUTE_EXTRAS: Result100 = result({
+  ips: [{ address: "10.1.2.5/24", gateway: "10.1.2.1" }],
+  routes: [
+    { dst: "10.50.0.0/16", gw: "10.1.2.1", mtu: 1300, advmss: 1260, priority: 10, table: 100 },
+    { dst: "10.60.0.0/16", scope: 0 },
+    { dst: "0.0.0.0/0", priority: 100 },
+  ],
+});
 
 /** The configuration's cniVersion, as the fake IPAM plugin reads its stdin. */
 function versionOf(stdin: string): string {
@@ -371,19 +96,53 @@ function versionOf(stdin: string): string {
   return parsed.cniVersion || "0.1.0";
 }
 
-type IpamAnswers = Partial<Record<string, (call: ProgramCall) => string | Partial<RunOutput>>>;
+/** Where the fake IPAM plugin is: in CNI_PATH, so a CNI_PATH without it finds none. */
+const IPAM_PATH = `${DEFAULT_TEST_ENV.CNI_PATH}/host-local`;
 
-/** The fake host-local: ADD hands out `answer` in the configuration's version; others succeed. */
-function fakeIpam(answer: Result100, answers: IpamAnswers = {}): FakeProgram {
-  return (call) => {
-    const verb = call.env.CNI_COMMAND ?? "";
-    const custom = answers[verb];
-    if (custom !== undefined) return custom(call);
-    return verb === "ADD" ? printedIn(answer, versionOf(call.stdin)) : "";
+/** A fake IPAM plugin that remembers what it handed out. */
+interface Ipam {
+  /** The program, found at {@link IPAM_PATH}. */
+  program: FakeProgram;
+  /** Every call: its CNI_COMMAND, in order. */
+  readonly verbs: string[];
+  /** Every call as it came. */
+  readonly calls: ProgramCall[];
+  /** The attachments ("<container id>/<ifname>") that hold an address. */
+  readonly reserved: Set<string>;
+}
+
+/** Answers of the IPAM plugin that replace its own, by verb. */
+type IpamAnswers = Partial<Record<string, () => string | Partial<RunOutput>>>;
+
+/**
+ * The fake host-local: ADD reserves an address for the attachment and prints `answer` in the
+ * configuration's version, DEL releases it, every other verb succeeds. `answers` replace its
+ * answer for a verb (then it reserves and releases nothing).
+ */
+function fakeIpam(answer: Result100 = IPAM_DEFAULT, answers: IpamAnswers = {}): Ipam {
+  const verbs: string[] = [];
+  const calls: ProgramCall[] = [];
+  const reserved = new Set<string>();
+  return {
+    verbs,
+    calls,
+    reserved,
+    program(call) {
+      const verb = call.env.CNI_COMMAND ?? "";
+      verbs.push(verb);
+      calls.push(call);
+      const custom = answers[verb];
+      if (custom !== undefined) return custom();
+      const attachment = `${call.env.CNI_CONTAINERID}/${call.env.CNI_IFNAME}`;
+      if (verb === "DEL") reserved.delete(attachment);
+      if (verb !== "ADD") return "";
+      reserved.add(attachment);
+      return formatResult(convertResult(answer, versionOf(call.stdin)));
+    },
   };
 }
 
-/** A ptp configuration at `version`; `extra` keys set to undefined are left out. */
+/** A ptp configuration at `version`; keys of `extra` set to undefined are left out. */
 function conf(version = "1.1.0", extra: Record<string, unknown> = {}): JsonObject {
   return JSON.parse(JSON.stringify({
     cniVersion: version,
@@ -395,790 +154,1203 @@ function conf(version = "1.1.0", extra: Record<string, unknown> = {}): JsonObjec
 }
 
 // ---------------------------------------------------------------------------------------------
-// Cases
+// The model kernel
 
-/** One invocation of the plugin in a fake world. */
-interface Case {
-  /** Its key in runs.json. */
-  id: string;
-  /** The step's name. */
-  name: string;
-  /** CNI_COMMAND; default ADD. */
-  command?: string;
-  /** The spec versions to run it in; default 1.1.0 only. */
-  versions?: readonly string[];
-  /** Environment changes ("" unsets). */
-  env?: Record<string, string>;
-  /** The configuration for a version; default `conf(version)`. */
-  config?: (version: string, kernel: FakeKernel) => JsonObject | string | Promise<JsonObject>;
-  /** What the IPAM plugin's ADD hands out; default {@link IPAM_DEFAULT}. */
+/** What ptp changes in a namespace, in short lines: links, addresses, routes. */
+interface NetState {
+  /** "<name> <kind> up|down mtu <mtu>", loopback left out. */
+  links: string[];
+  /** "<dev> <cidr>" and the flags ptp sets, link-local addresses left out. */
+  addresses: string[];
+  /**
+   * Every route but the kernel's own (the local table, IPv6 link-local and multicast), as `ip
+   * route` would print it, in the kernel's order.
+   */
+  routes: string[];
+}
+
+/** The kernel's own IPv6 addresses and routes of every link. */
+const LINK_LOCAL = /^(fe80:|ff00:)/;
+
+/** A namespace's links, addresses and routes (both families, every table) as short lines. */
+function netStateOf(links: Link[], addresses: Address[], routes: KernelRoute[]): NetState {
+  return {
+    links: links.filter((link) => link.name !== "lo")
+      .map((link) => `${link.name} ${link.kind} ${link.up ? "up" : "down"} mtu ${link.mtu}`),
+    addresses: addresses.filter((a) => a.dev !== "lo" && !LINK_LOCAL.test(a.cidr))
+      .map((a) =>
+        [
+          a.dev,
+          a.cidr,
+          ...(a.noPrefixRoute ? ["noprefixroute"] : []),
+          ...(a.noDad ? ["nodad"] : []),
+          ...(a.tentative ? ["tentative"] : []),
+        ].join(" ")
+      ),
+    routes: routes.filter((r) => r.table !== "local" && !LINK_LOCAL.test(r.dst))
+      .map((r) =>
+        [
+          r.dst,
+          ...(r.gateway === undefined ? [] : ["via", r.gateway]),
+          "dev",
+          r.dev,
+          ...(r.scope === undefined || r.scope === "global" ? [] : ["scope", r.scope]),
+          ...(r.prefsrc === undefined ? [] : ["src", r.prefsrc]),
+          ...(r.table === "main" ? [] : ["table", r.table]),
+          ...(r.metric === undefined ? [] : ["metric", String(r.metric)]),
+          ...(r.mtu === undefined ? [] : ["mtu", String(r.mtu)]),
+          ...(r.advmss === undefined ? [] : ["advmss", String(r.advmss)]),
+        ].join(" ")
+      ),
+  };
+}
+
+/** The state of the model's namespace at `path` (the host's when undefined), as short lines. */
+function netState(kernel: ModelKernel, path?: string): NetState {
+  const { links, addresses, routes } = kernel.snapshot(path);
+  return netStateOf(links, addresses, [...routes.ipv4, ...routes.ipv6]);
+}
+
+/** Both namespaces' whole state. */
+interface Snapshots {
+  host: NamespaceSnapshot;
+  container: NamespaceSnapshot;
+}
+
+/** One test's world: the model kernel with CNI_NETNS, the IPAM plugin, the state before. */
+interface World {
+  kernel: ModelKernel;
+  host: ModelNamespace;
+  container: ModelNamespace;
+  ipam: Ipam;
+  /** Both namespaces' whole state once set up, before the plugin ran. */
+  before: Snapshots;
+  snapshots(): Snapshots;
+  /** What ptp made in both namespaces, in short lines. */
+  state(): { host: NetState; container: NetState };
+  /** Runs the plugin on this world's kernel with its IPAM plugin. */
+  run(options?: InvokeOptions): Promise<InvokeOutcome>;
+  /** The host end's name: the only veth of the host whose name ptp makes. */
+  hostVeth(): string;
+  /** The kernel's changes since the set-up, one line each: "<netns> <operation> <args>". */
+  changes(): string[];
+}
+
+interface WorldOptions {
+  /** What the IPAM plugin's ADD hands out. */
   ipam?: Result100;
-  /** Other answers of the IPAM plugin, by verb. */
-  ipamAnswers?: IpamAnswers;
-  /** No IPAM plugin in CNI_PATH. */
-  noIpam?: boolean;
-  /** Changes the fake kernel before the run. */
-  setUp?: (kernel: FakeKernel) => void;
-  /** Makes programs fail. */
-  intercept?: Intercept;
-  /** Makes stdout fail, so the answer is lost. */
-  stdout?: "closed";
-  /** Asserts the kernel after the run. */
-  after?: (kernel: FakeKernel, outcome: InvokeOutcome) => void;
+  /** The IPAM plugin's answers that replace its own. */
+  answers?: IpamAnswers;
+  /** Forwarding is on already (`net.ipv4.ip_forward`, `net.ipv6.conf.all.forwarding`). */
+  forwarding?: boolean;
+  /** Changes the namespaces before `before` is taken. */
+  setUp?: (host: ModelNamespace, container: ModelNamespace) => void;
 }
 
-/** A case's reviewed outcome. */
-interface Expected {
-  code: number;
-  /** stdout as data, null when empty; for cases run in several versions, see stdoutByVersion. */
-  stdout?: unknown;
-  stdoutByVersion?: Record<string, unknown>;
-  stderr: string;
-  runs: string[];
+function world(options: WorldOptions = {}): World {
+  const kernel = modelKernel();
+  const container = kernel.addNamespace(NETNS);
+  const host = kernel.namespace();
+  if (options.forwarding) {
+    host.sysctlSet("net.ipv4.ip_forward", "1");
+    host.sysctlSet("net.ipv6.conf.all.forwarding", "1");
+  }
+  options.setUp?.(host, container);
+  kernel.clearLog();
+  const ipam = fakeIpam(options.ipam, options.answers);
+  const snapshots = () => ({ host: kernel.snapshot(), container: kernel.snapshot(NETNS) });
+  return {
+    kernel,
+    host,
+    container,
+    ipam,
+    before: snapshots(),
+    snapshots,
+    state: () => ({ host: netState(kernel), container: netState(kernel, NETNS) }),
+    run: (invokeOptions = {}) =>
+      invoke(ptpPlugin, {
+        config: conf(),
+        kernel,
+        programs: { [IPAM_PATH]: ipam.program },
+        ...invokeOptions,
+      }),
+    hostVeth() {
+      const names = host.links().map((link) => link.name).filter((n) =>
+        /^veth[0-9a-f]{8}$/.test(n)
+      );
+      assert.equal(names.length, 1, `one host veth, not ${JSON.stringify(names)}`);
+      return names[0]!;
+    },
+    changes: () =>
+      kernel.changes().map((entry) =>
+        `${entry.netns ?? "host"} ${entry.operation} ${JSON.stringify(entry.args)}`
+      ),
+  };
 }
 
-/** Runs ADD on the fake kernel and returns the printed result, as a runtime caches it. */
-async function attach(kernel: FakeKernel, version: string, ipam = IPAM_DEFAULT) {
-  const added = await invoke(ptpPlugin, {
-    config: conf(version),
-    programs: { ...systemPrograms(kernel), "host-local": fakeIpam(ipam) },
-  });
+/** Runs ADD in `w` at `version` and returns the result as printed, for a runtime to cache. */
+async function attach(w: World, version = "1.1.0", extra: Record<string, unknown> = {}) {
+  const added = await w.run({ config: conf(version, extra) });
   assert.equal(added.code, 0, added.stdout);
   return added.json as JsonObject;
 }
 
-/** A CHECK configuration: the ADD result as prevResult, then `change` applied to the kernel. */
-function checkAfter(
-  change: (kernel: FakeKernel) => void = () => {},
-  edit: (prevResult: JsonObject) => void = () => {},
-  ipam = IPAM_DEFAULT,
-) {
-  return async (version: string, kernel: FakeKernel) => {
-    const prevResult = await attach(kernel, version, ipam);
-    change(kernel);
-    edit(prevResult);
-    return conf(version, { prevResult });
+/** The state ADD leaves with IPAM_DEFAULT, the host end named `veth`. */
+function attached(veth: string, mtu = 1500) {
+  return {
+    host: {
+      links: [`${veth} veth up mtu ${mtu}`],
+      addresses: [`${veth} 10.1.2.1/32`],
+      routes: [`10.1.2.5/32 dev ${veth} scope link`],
+    },
+    container: {
+      links: [`eth0 veth up mtu ${mtu}`],
+      addresses: ["eth0 10.1.2.5/24 noprefixroute"],
+      routes: [
+        "0.0.0.0/0 via 10.1.2.1 dev eth0",
+        "10.1.2.0/24 via 10.1.2.1 dev eth0 src 10.1.2.5",
+        "10.1.2.1/32 dev eth0 scope link src 10.1.2.5",
+      ],
+    },
   };
 }
 
-/** The host veth of the fake kernel (the first veth on the host side). */
-function hostVeth(kernel: FakeKernel): FakeLink {
-  const link = [...kernel.host.links.values()].find((l) => l.kind === "veth");
-  assert.ok(link, "no host veth");
-  return link;
+function assertOk(outcome: InvokeOutcome): void {
+  assert.equal(outcome.code, 0, outcome.stdout + outcome.stderr);
 }
 
-function dropRoute(ns: FakeNamespace, dst: string): void {
-  const before = ns.routes.length;
-  ns.routes = ns.routes.filter((r) => r.dst !== dst);
-  assert.equal(ns.routes.length, before - 1, `no route to ${dst} to remove`);
+function assertError(outcome: InvokeOutcome, code: number, msg: string | RegExp): void {
+  assert.equal(outcome.code, 1, outcome.stdout);
+  assert.equal(outcome.error?.code, code, outcome.stdout);
+  if (typeof msg === "string") assert.equal(outcome.error?.msg, msg);
+  else assert.match(outcome.error?.msg ?? "", msg);
 }
 
-/** The first interface of a printed result, which is the host veth. */
-function renameHostInterface(name: string) {
-  return (prevResult: JsonObject) => {
-    const interfaces = prevResult.interfaces as JsonObject[];
-    interfaces[0]!.name = name;
-  };
+/** The programs a run ran: only ever the IPAM plugin, with its verb. */
+function ran(outcome: InvokeOutcome): string[] {
+  return outcome.runs.map((run) => `${run.program} ${run.env.CNI_COMMAND}`);
+}
+
+function ipamRun(verb: string): string {
+  return `${IPAM_PATH} ${verb}`;
 }
 
 const CHECK_VERSIONS = ALL_VERSIONS.filter(versionHasCheck);
 const NO_ATTACHMENT = { CNI_CONTAINERID: "", CNI_NETNS: "", CNI_IFNAME: "" };
 
-/** An IPv6 address, a dual-stack pair, and a /32 with its own gateway. */
-const IPAM_IPV6 = result({
-  ips: [{ address: "2001:db8:1::5/64", gateway: "2001:db8:1::1" }],
-  routes: [{ dst: "::/0" }],
-});
-const IPAM_MULTI = result({
-  ips: [
-    { address: "10.1.2.5/24", gateway: "10.1.2.1" },
-    { address: "2001:db8:1::5/64", gateway: "2001:db8:1::1" },
-    { address: "10.3.0.7/32", gateway: "10.3.0.1" },
-  ],
-  routes: [{ dst: "0.0.0.0/0" }, { dst: "::/0" }],
-});
-const IPAM_ROUTE_EXTRAS = result({
-  ips: [{ address: "10.1.2.5/24", gateway: "10.1.2.1" }],
-  routes: [
-    { dst: "10.50.0.0/16", gw: "10.1.2.254", mtu: 1300, advmss: 1260, priority: 10, table: 100 },
-    { dst: "10.60.0.0/16", scope: 0 },
-    { dst: "0.0.0.0/0", priority: 100 },
-  ],
+// ---------------------------------------------------------------------------------------------
+// ADD
+
+Deno.test("ptp ADD wires a veth pair between the host and CNI_NETNS, in every version", async (t) => {
+  await forEachVersion(t, ptpPlugin, async (version) => {
+    const w = world();
+    const config = conf(version);
+    const added = await w.run({ config });
+    assertOk(added);
+    assert.equal(added.stderr, "");
+    assert.deepEqual(ran(added), [ipamRun("ADD")], "no program but the IPAM plugin runs");
+    assert.equal(added.runs[0]?.stdin, JSON.stringify(config), "the IPAM plugin gets our stdin");
+    assert.deepEqual([...w.ipam.reserved], ["ctr-test/eth0"]);
+
+    const veth = w.hostVeth();
+    assert.deepEqual(w.state(), attached(veth));
+    // The two ends are one pair.
+    const hostEnd = w.host.link(veth)!;
+    const containerEnd = w.container.link("eth0")!;
+    assert.equal(hostEnd.linkIndex, containerEnd.index);
+    assert.equal(containerEnd.linkIndex, hostEnd.index);
+    assert.equal(w.host.sysctlGet("net.ipv4.ip_forward"), "1");
+    assert.equal(w.host.sysctlGet("net.ipv6.conf.all.forwarding"), "0", "IPv4 only");
+    assert.deepEqual(w.kernel.snapshot(NETNS).sysctls, {}, "nothing switched in the container");
+
+    // The result as a runtime reads it, in the 1.x shape: what each version can carry of it.
+    const legacy = !versionHasChaining(version);
+    assert.deepEqual(added.result, {
+      cniVersion: "1.1.0",
+      ...(legacy ? {} : {
+        interfaces: [
+          { name: veth, mac: hostEnd.mac },
+          { name: "eth0", mac: containerEnd.mac, sandbox: NETNS },
+        ],
+      }),
+      ips: [{ address: "10.1.2.5/24", gateway: "10.1.2.1", ...(legacy ? {} : { interface: 1 }) }],
+      routes: [{ dst: "0.0.0.0/0" }],
+      dns: { nameservers: ["10.1.2.53"] },
+    });
+  });
 });
 
-/** Host interface names that must never reach a program: CHECK refuses them with code 7. */
-const UNSAFE_HOST_NAMES = ["lo\nlink del eth0", "lo\n", "x y", "a\tb", "eth0/1", "a:b", ""];
+Deno.test("ptp ADD switches forwarding on, then makes the pair, the container's end, the host's end", async () => {
+  const w = world();
+  assertOk(await w.run());
+  const veth = w.hostVeth();
+  assert.deepEqual(w.changes(), [
+    'host write sysctl ["net.ipv4.ip_forward","1"]',
+    `host create link [{"name":"${veth}","kind":"veth","peerName":"eth0","peerNetns":"${NETNS}"}]`,
+    `${NETNS} set link ["eth0",{"up":true}]`,
+    `${NETNS} add address ["eth0","10.1.2.5/24",{"noPrefixRoute":true}]`,
+    `${NETNS} add route [{"dst":"10.1.2.1/32","dev":"eth0","src":"10.1.2.5","scope":"link"}]`,
+    `${NETNS} add route [{"dst":"10.1.2.0/24","dev":"eth0","via":"10.1.2.1","src":"10.1.2.5"}]`,
+    `${NETNS} add route [{"dst":"0.0.0.0/0","dev":"eth0","via":"10.1.2.1"}]`,
+    `host set link ["${veth}",{"up":true}]`,
+    `host add address ["${veth}","10.1.2.1/32",{}]`,
+    `host add route [{"dst":"10.1.2.5/32","dev":"${veth}","scope":"link"}]`,
+  ]);
+});
 
-const CASES: Case[] = [
-  // ADD
-  {
-    id: "ADD",
-    name: "ADD creates the veth pair, configures both ends and prints the result",
-    versions: ALL_VERSIONS,
-    after(kernel) {
-      const veth = hostVeth(kernel);
-      assert.match(veth.name, /^veth[0-9a-f]{8}$/);
-      assert.deepEqual(veth.peer, { side: "container", name: "eth0" });
-      assert.equal(kernel.sysctl.get("net.ipv4.ip_forward"), "1");
-      assert.equal(kernel.sysctl.get("net.ipv6.conf.all.forwarding"), "0");
+Deno.test("ptp ADD leaves forwarding alone when it is on already", async () => {
+  const w = world({ forwarding: true });
+  assertOk(await w.run());
+  assert.equal(w.changes().filter((line) => line.includes("sysctl")).length, 0);
+  assert.equal(w.host.sysctlGet("net.ipv4.ip_forward"), "1");
+});
+
+Deno.test("ptp ADD gives both ends the configured mtu and reports it", async (t) => {
+  await forEachVersion(t, ptpPlugin, async (version) => {
+    const w = world();
+    const added = await w.run({ config: conf(version, { mtu: 1400 }) });
+    assertOk(added);
+    const veth = w.hostVeth();
+    assert.deepEqual(w.state(), attached(veth, 1400));
+    // Only 1.x results carry an interface's MTU.
+    const mtu = version.startsWith("1.") ? 1400 : undefined;
+    assert.deepEqual(
+      added.result?.interfaces?.map((iface) => [iface.name, iface.mtu]),
+      versionHasChaining(version) ? [[veth, mtu], ["eth0", mtu]] : undefined,
+    );
+  });
+  await t.step("mtu 0 leaves the kernel's default", async () => {
+    const w = world();
+    const added = await w.run({ config: conf("1.1.0", { mtu: 0 }) });
+    assertOk(added);
+    assert.deepEqual(w.state(), attached(w.hostVeth()));
+    assert.deepEqual(added.result?.interfaces?.map((iface) => iface.mtu), [undefined, undefined]);
+  });
+});
+
+Deno.test("ptp ADD prints the configured dns instead of the IPAM plugin's, unless it is empty", async (t) => {
+  const rows = [
+    {
+      dns: { nameservers: ["192.0.2.53"], search: ["example.test"] },
+      printed: { nameservers: ["192.0.2.53"], search: ["example.test"] },
     },
-  },
-  {
-    id: "ADD forwarding on",
-    name: "ADD leaves ip_forward alone when it is on already",
-    setUp: (kernel) => void kernel.sysctl.set("net.ipv4.ip_forward", "1"),
-  },
-  {
-    id: "ADD mtu",
-    name: "ADD gives both ends the configured mtu and reports it",
-    config: (v) => conf(v, { mtu: 1400 }),
-    after: (kernel) => assert.equal(hostVeth(kernel).mtu, 1400),
-  },
-  {
-    id: "ADD mtu 0",
-    name: "ADD with mtu 0 leaves the kernel's default",
-    config: (v) => conf(v, { mtu: 0 }),
-  },
-  {
-    id: "ADD dns",
-    name: "ADD prints the configured dns instead of the IPAM plugin's",
-    versions: ["0.4.0", "1.1.0"],
-    config: (v) => conf(v, { dns: { nameservers: ["192.0.2.53"], search: ["example.test"] } }),
-  },
-  {
-    id: "ADD empty dns",
-    name: "ADD with an empty dns prints the IPAM plugin's",
-    config: (v) => conf(v, { dns: {} }),
-  },
-  {
-    id: "ADD IPv6",
-    name: "ADD with an IPv6 address: nodad on both ends, IPv6 forwarding",
-    ipam: IPAM_IPV6,
-    after(kernel) {
-      assert.equal(kernel.sysctl.get("net.ipv6.conf.all.forwarding"), "1");
-      assert.equal(kernel.sysctl.get("net.ipv4.ip_forward"), "0");
+    { dns: {}, printed: { nameservers: ["10.1.2.53"] } },
+  ];
+  for (const row of rows) {
+    await t.step(`dns ${JSON.stringify(row.dns)}`, async () => {
+      const added = await world().run({ config: conf("1.1.0", { dns: row.dns }) });
+      assertOk(added);
+      assert.deepEqual(added.result?.dns, row.printed);
+    });
+  }
+});
+
+Deno.test("ptp ADD with IPv6: nodad on both ends, the gateway's /128, IPv6 forwarding", async () => {
+  const w = world({ ipam: IPAM_IPV6 });
+  assertOk(await w.run());
+  const veth = w.hostVeth();
+  assert.deepEqual(w.state(), {
+    host: {
+      links: [`${veth} veth up mtu 1500`],
+      addresses: [`${veth} 2001:db8:1::1/128 nodad`],
+      routes: [
+        `2001:db8:1::1/128 dev ${veth} metric 256`,
+        `2001:db8:1::5/128 dev ${veth} metric 1024`,
+      ],
     },
-  },
-  {
-    id: "ADD multiple IPs",
-    name: "ADD with IPv4, IPv6 and a /32: one gateway address each, a host route each",
-    versions: ["0.3.1", "1.1.0"],
-    ipam: IPAM_MULTI,
-  },
-  {
-    id: "ADD route extras",
-    name: "ADD applies the IPAM routes' mtu, advmss, priority (metric), table and scope",
-    ipam: IPAM_ROUTE_EXTRAS,
-  },
-  {
-    id: "ADD host veth name taken",
-    name: "ADD tries another host veth name when the random one is taken",
-    intercept(side, args) {
-      if (side !== "host" || args.join(" ").indexOf("link add") !== 0 || refused.size > 0) {
-        return undefined;
-      }
-      refused.add(args[2]!);
-      return fileExists();
+    container: {
+      links: ["eth0 veth up mtu 1500"],
+      addresses: ["eth0 2001:db8:1::5/64 noprefixroute nodad"],
+      routes: [
+        "2001:db8:1::1/128 dev eth0 src 2001:db8:1::5 metric 1024",
+        "2001:db8:1::/64 via 2001:db8:1::1 dev eth0 src 2001:db8:1::5 metric 1024",
+        "::/0 via 2001:db8:1::1 dev eth0 metric 1024",
+      ],
     },
-    after: (kernel) => assert.ok(!kernel.host.links.has([...refused][0]!)),
-  },
-  {
-    id: "ADD ifname with quotes",
-    name: "ADD hands a CNI_IFNAME with ', # and \" to every program as one argument",
-    env: { CNI_IFNAME: `e'#"0` },
-    after(kernel) {
-      assert.deepEqual(kernel.container.addresses, [
-        { dev: `e'#"0`, local: "10.1.2.5", prefixlen: 24, family: 4 },
-      ]);
+  });
+  assert.equal(w.host.sysctlGet("net.ipv6.conf.all.forwarding"), "1");
+  assert.equal(w.host.sysctlGet("net.ipv4.ip_forward"), "0", "IPv6 only");
+  assert.equal(w.container.sysctlGet("net.ipv6.conf.eth0.disable_ipv6"), "0");
+});
+
+Deno.test("ptp ADD with IPv4, IPv6 and a /32: a gateway address and a host route each", async (t) => {
+  await forEachVersion(t, ptpPlugin, async (version) => {
+    const w = world({ ipam: IPAM_MULTI });
+    const added = await w.run({ config: conf(version) });
+    assertOk(added);
+    const veth = w.hostVeth();
+    assert.deepEqual(w.state(), {
+      host: {
+        links: [`${veth} veth up mtu 1500`],
+        addresses: [
+          `${veth} 10.1.2.1/32`,
+          `${veth} 10.3.0.1/32`,
+          `${veth} 2001:db8:1::1/128 nodad`,
+        ],
+        routes: [
+          `10.1.2.5/32 dev ${veth} scope link`,
+          `10.3.0.7/32 dev ${veth} scope link`,
+          `2001:db8:1::1/128 dev ${veth} metric 256`,
+          `2001:db8:1::5/128 dev ${veth} metric 1024`,
+        ],
+      },
+      container: {
+        links: ["eth0 veth up mtu 1500"],
+        addresses: [
+          "eth0 10.1.2.5/24 noprefixroute",
+          "eth0 10.3.0.7/32 noprefixroute",
+          "eth0 2001:db8:1::5/64 noprefixroute nodad",
+        ],
+        routes: [
+          "0.0.0.0/0 via 10.1.2.1 dev eth0",
+          "10.1.2.0/24 via 10.1.2.1 dev eth0 src 10.1.2.5",
+          "10.1.2.1/32 dev eth0 scope link src 10.1.2.5",
+          // A /32 has no subnet to route through its gateway.
+          "10.3.0.1/32 dev eth0 scope link src 10.3.0.7",
+          "2001:db8:1::1/128 dev eth0 src 2001:db8:1::5 metric 1024",
+          "2001:db8:1::/64 via 2001:db8:1::1 dev eth0 src 2001:db8:1::5 metric 1024",
+          "::/0 via 2001:db8:1::1 dev eth0 metric 1024",
+        ],
+      },
+    });
+    assert.equal(w.host.sysctlGet("net.ipv4.ip_forward"), "1");
+    assert.equal(w.host.sysctlGet("net.ipv6.conf.all.forwarding"), "1");
+    assert.deepEqual(added.result?.ips?.map((ip) => ip.interface), [1, 1, 1]);
+  }, { only: (version) => versionHasChaining(version) });
+});
+
+Deno.test("ptp ADD applies the IPAM routes' mtu, advmss, priority, table and scope", async () => {
+  const w = world({ ipam: IPAM_ROUTE_EXTRAS });
+  const added = await w.run();
+  assertOk(added);
+  assert.deepEqual(w.state().container.routes, [
+    "10.50.0.0/16 via 10.1.2.1 dev eth0 table 100 metric 10 mtu 1300 advmss 1260",
+    "0.0.0.0/0 via 10.1.2.1 dev eth0 metric 100",
+    "10.1.2.0/24 via 10.1.2.1 dev eth0 src 10.1.2.5",
+    "10.1.2.1/32 dev eth0 scope link src 10.1.2.5",
+    "10.60.0.0/16 via 10.1.2.1 dev eth0",
+  ]);
+  assert.deepEqual(added.result?.routes, IPAM_ROUTE_EXTRAS.routes);
+});
+
+Deno.test("ptp ADD takes a CNI_IFNAME the kernel takes, whatever its characters, as a name", async (t) => {
+  // The kernel's rules allow these: they are names, never words of a command.
+  for (const ifName of [`e'#"0`, "$(id)", "a;b", "x`id`", "abcdefghijklmno"]) {
+    await t.step(JSON.stringify(ifName), async () => {
+      const w = world({ forwarding: true });
+      const env = { CNI_IFNAME: ifName };
+      const added = await w.run({ env });
+      assertOk(added);
+      assert.deepEqual(w.container.links().map((link) => link.name), ["lo", ifName]);
+      assert.deepEqual(w.state().container.addresses, [`${ifName} 10.1.2.5/24 noprefixroute`]);
+      assert.equal(added.result?.interfaces?.[1]?.name, ifName);
+      assertOk(await w.run({ command: "DEL", env }));
+      assert.deepEqual(w.snapshots(), w.before, "DEL removed the pair");
+    });
+  }
+});
+
+Deno.test("ptp ADD tries another host veth name when the random one is taken", async () => {
+  // The host end's name comes from crypto.getRandomValues: the first is made to name a link the
+  // host has already.
+  const w = world({
+    forwarding: true,
+    setUp: (host) => host.createLink({ kind: "veth", name: "veth01020304", peerName: "peer0" }),
+  });
+  const original = crypto.getRandomValues;
+  const draws = [[1, 2, 3, 4], [5, 6, 7, 8]];
+  crypto.getRandomValues = (<T extends ArrayBufferView | null>(array: T): T => {
+    const draw = array instanceof Uint8Array && array.length === 4 ? draws.shift() : undefined;
+    if (draw === undefined) return original.call(crypto, array as Uint8Array) as T;
+    (array as Uint8Array).set(draw);
+    return array;
+  }) as typeof crypto.getRandomValues;
+  let added: InvokeOutcome;
+  try {
+    added = await w.run();
+  } finally {
+    crypto.getRandomValues = original;
+  }
+  assertOk(added);
+  assert.deepEqual(w.state().host.links, [
+    "peer0 veth down mtu 1500",
+    "veth01020304 veth down mtu 1500",
+    "veth05060708 veth up mtu 1500",
+  ]);
+  assert.equal(added.result?.interfaces?.[0]?.name, "veth05060708");
+  assert.deepEqual(draws, [], "both names were drawn");
+  const created = w.changes().filter((line) => line.includes("create link"));
+  assert.equal(created.length, 1, "the refused name made nothing");
+  assert.equal(w.kernel.log.filter((entry) => entry.operation === "create link").length, 2);
+});
+
+Deno.test("ptp without FFI refuses its namespace work, naming the flag, and runs no ip or nsenter", async (t) => {
+  // Without a kernel the harness's host offers no in-process backend, as a plugin without
+  // --allow-ffi has none.
+  const rows = [
+    { command: "ADD", verbs: [] },
+    // DEL releases the address first, as the reference does, then cannot delete the pair.
+    { command: "DEL", verbs: ["DEL"] },
+  ];
+  for (const row of rows) {
+    await t.step(row.command, async () => {
+      const ipam = fakeIpam();
+      const outcome = await invoke(ptpPlugin, {
+        command: row.command,
+        config: conf(),
+        programs: { [IPAM_PATH]: ipam.program },
+      });
+      assertError(outcome, 999, /^missing permission: deno-ptp may not use FFI/);
+      assert.match(outcome.error?.details ?? "", /--allow-ffi/);
+      assert.deepEqual(ipam.verbs, row.verbs);
+      assert.deepEqual(outcome.runs.length, row.verbs.length, "no program but the IPAM plugin");
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// ADD that fails
+
+Deno.test("ptp ADD that fails midway leaves nothing behind and releases the address", async (t) => {
+  const held = (dst: string, metric?: number) => (host: ModelNamespace) => {
+    host.createLink({ kind: "veth", name: "veth0000beef", peerName: "peer0" });
+    host.setLink("veth0000beef", { up: true });
+    host.addRoute({ dst, dev: "veth0000beef", ...(metric === undefined ? {} : { metric }) });
+  };
+  const rows: {
+    name: string;
+    options: WorldOptions;
+    env?: Record<string, string>;
+    code?: number;
+    msg: string | RegExp;
+    /** Whether something was made, then undone. */
+    made: boolean;
+  }[] = [
+    {
+      name: "another link holds the host route to the address",
+      options: { setUp: held("10.1.2.5/32") },
+      msg: 'the host route to 10.1.2.5/32 already points at "veth0000beef"',
+      made: true,
     },
-  },
-  {
-    id: "ADD ifname with newline",
-    name: "ADD refuses a CNI_IFNAME with a newline before anything runs",
-    env: { CNI_IFNAME: "e\nx" },
-  },
-  {
-    id: "ADD ipMasq",
-    name: "ADD refuses ipMasq with code 2 before anything runs",
-    config: (v) => conf(v, { ipMasq: true }),
-  },
-  {
-    id: "ADD mtu too small",
-    name: "ADD refuses an mtu below 68 with code 7 before anything runs",
-    config: (v) => conf(v, { mtu: 67 }),
-  },
-  {
-    id: "ADD mtu too large",
-    name: "ADD refuses an mtu above 65535 with code 7 before anything runs",
-    config: (v) => conf(v, { mtu: 65536 }),
-  },
-  {
-    id: "ADD no ipam",
-    name: "ADD without ipam fails before anything runs",
-    config: (v) => conf(v, { ipam: undefined }),
-  },
-  {
-    id: "ADD ipam type is a path",
-    name: "ADD refuses an ipam type with a path separator",
-    config: (v) => conf(v, { ipam: { type: "../../bin/sh" } }),
-  },
-  {
-    id: "ADD ipam fails",
-    name: "ADD passes the IPAM plugin's error through and runs nothing else",
-    ipamAnswers: { ADD: () => ({ code: 1, stdout: '{"code":11,"msg":"no free addresses"}' }) },
-  },
-  {
-    id: "ADD ipam no IPs",
-    name: "ADD releases the reservation when the IPAM result has no IP",
-    ipam: result({}),
-  },
-  {
-    id: "ADD ipam no gateway",
-    name: "ADD releases the reservation when an address has no gateway",
-    ipam: result({ ips: [{ address: "10.1.2.5/24" }] }),
-  },
-  {
-    id: "ADD sysctl fails",
-    name: "ADD releases the reservation when forwarding cannot be switched on",
-    intercept: (_side, args) =>
-      args[0] === "sysctl" && args[1] === "-q"
-        ? fail(255, 'sysctl: permission denied on key "net.ipv4.ip_forward"\n')
-        : undefined,
-  },
-  {
-    id: "ADD ifname taken",
-    name: "ADD fails when CNI_IFNAME exists in the container and releases the reservation",
-    setUp: (kernel) => void addLink(kernel, "container", "eth0", "dummy"),
-    after: (kernel) => assert.equal(kernel.container.links.get("eth0")?.kind, "dummy"),
-  },
-  {
-    id: "ADD netns missing",
-    name: "ADD fails when CNI_NETNS does not open and releases the reservation",
-    setUp: (kernel) => void (kernel.netnsGone = true),
-  },
-  {
-    id: "ADD link add fails",
-    name: "ADD releases the reservation when the veth pair cannot be created",
-    intercept: (side, args) =>
-      side === "host" && args[0] === "link" && args[1] === "add"
-        ? fail(2, "RTNETLINK answers: Operation not permitted\n")
-        : undefined,
-  },
-  {
-    id: "ADD container addr add fails",
-    name: "ADD deletes the host veth, then releases the reservation, when the container fails",
-    intercept: (side, args) =>
-      side === "container" && args[0] === "addr" && args[1] === "add"
-        ? fail(2, "RTNETLINK answers: Permission denied\n")
-        : undefined,
-    after: (kernel) => assertNoVeth(kernel),
-  },
-  {
-    id: "ADD host route held",
-    name: "ADD never takes over a host route another link holds: it fails naming it and undoes",
-    setUp(kernel) {
-      addLink(kernel, "host", "veth0000beef", "veth");
-      kernel.host.routes.push({ family: 4, dst: "10.1.2.5", dev: "veth0000beef", scope: "link" });
+    {
+      // A better metric would take its traffic, a worse one would never get any.
+      name: "another link holds the host route at another metric",
+      options: { setUp: held("10.1.2.5/32", 100) },
+      msg: 'the host route to 10.1.2.5/32 already points at "veth0000beef"',
+      made: true,
     },
-    after(kernel) {
-      assert.deepEqual([...kernel.host.links.keys()], ["lo", "veth0000beef"]);
-      assert.deepEqual(kernel.host.routes, [
-        { family: 4, dst: "10.1.2.5", dev: "veth0000beef", scope: "link" },
-      ]);
-      assert.deepEqual([...kernel.container.links.keys()], ["lo"]);
+    {
+      name: "IPv6: another link holds the host route at another metric",
+      options: { ipam: IPAM_IPV6, setUp: held("2001:db8:1::5/128", 100) },
+      msg: 'the host route to 2001:db8:1::5/128 already points at "veth0000beef"',
+      made: true,
     },
-  },
+    {
+      name: "CNI_IFNAME is taken in the container",
+      options: {
+        setUp: (_host, container) =>
+          container.createLink({ kind: "veth", name: "eth0", peerName: "peer0" }),
+      },
+      msg: 'container veth name "eth0" already exists',
+      made: false,
+    },
+    {
+      name: "the IPAM result has an address without gateway",
+      options: { ipam: result({ ips: [{ address: "10.1.2.5/24" }] }) },
+      msg: "IPAM plugin returned no gateway of the same family for 10.1.2.5/24",
+      made: false,
+    },
+    {
+      name: "the IPAM result has an IPv6 address with an IPv4 gateway",
+      options: {
+        ipam: {
+          cniVersion: "1.1.0",
+          ips: [{ address: "2001:db8:1::5/64", gateway: "10.1.2.1" }],
+        },
+      },
+      msg: "IPAM plugin returned no gateway of the same family for 2001:db8:1::5/64",
+      made: false,
+    },
+    {
+      name: "the IPAM result has no IP",
+      options: { ipam: result({}) },
+      msg: "IPAM plugin returned missing IP config",
+      made: false,
+    },
+    {
+      name: "a route of the IPAM result has a gateway that is not on the link",
+      options: {
+        ipam: result({ ...IPAM_DEFAULT, routes: [{ dst: "10.50.0.0/16", gw: "203.0.113.1" }] }),
+      },
+      msg: /^ENETUNREACH: add route .*10\.50\.0\.0\/16 via 203\.0\.113\.1 dev "eth0"/,
+      made: true,
+    },
+    {
+      name: "IPv6: a route of the IPAM result has a gateway that is not on the link",
+      options: {
+        ipam: result({ ...IPAM_IPV6, routes: [{ dst: "2001:db8:9::/48", gw: "2001:db8:7::1" }] }),
+      },
+      msg: /^EHOSTUNREACH: add route .*2001:db8:9::\/48 via 2001:db8:7::1 dev "eth0"/,
+      made: true,
+    },
+    {
+      name: "CNI_NETNS does not exist",
+      options: {},
+      env: { CNI_NETNS: "/var/run/netns/gone" },
+      msg: 'failed to open netns "/var/run/netns/gone": No such file or directory',
+      made: false,
+    },
+    {
+      // The path is checked when the namespace is first used: after the IPAM plugin's ADD.
+      name: "CNI_NETNS is not absolute",
+      options: {},
+      env: { CNI_NETNS: "var/run/netns/x" },
+      code: 4,
+      msg: 'invalid netns path "var/run/netns/x": it must be absolute',
+      made: false,
+    },
+    {
+      name: "CNI_IFNAME is one the kernel would read as a pattern",
+      options: {},
+      env: { CNI_IFNAME: "eth%d" },
+      code: 7,
+      msg: /^invalid interface name "eth%d": it has "%"/,
+      made: false,
+    },
+  ];
+  for (const row of rows) {
+    await t.step(row.name, async () => {
+      // Forwarding is on already, so that nothing at all may change.
+      const w = world({ forwarding: true, ...row.options });
+      const added = await w.run({ ...(row.env && { env: row.env }) });
+      assertError(added, row.code ?? 999, row.msg);
+      assert.deepEqual(ran(added), [ipamRun("ADD"), ipamRun("DEL")], "the address is released");
+      assert.deepEqual(w.ipam.reserved, new Set());
+      assert.deepEqual(w.snapshots(), w.before);
+      const changed = w.kernel.changes().map((entry) => entry.operation);
+      if (!row.made) assert.deepEqual(changed, [], "nothing was made");
+      else assert.deepEqual([changed[0], changed.at(-1)], ["create link", "delete link"]);
+    });
+  }
+});
+
+Deno.test("ptp ADD that fails leaves forwarding on, as the reference does", async () => {
+  const w = world({
+    ipam: result({ ...IPAM_DEFAULT, routes: [{ dst: "10.50.0.0/16", gw: "203.0.113.1" }] }),
+  });
+  const added = await w.run();
+  assert.equal(added.error?.code, 999, added.stdout);
+  assert.deepEqual(w.ipam.reserved, new Set());
+  assert.equal(w.host.sysctlGet("net.ipv4.ip_forward"), "1");
+  assert.deepEqual(w.snapshots().container, w.before.container);
+  assert.deepEqual(w.snapshots().host.links, w.before.host.links);
+  assert.deepEqual(w.snapshots().host.routes, w.before.host.routes);
+});
+
+Deno.test("ptp ADD passes the IPAM plugin's error through and releases what it may hold", async () => {
+  const w = world({
+    answers: { ADD: () => ({ code: 1, stdout: '{"code":11,"msg":"no free addresses"}' }) },
+  });
+  const added = await w.run();
+  assertError(added, 11, "no free addresses");
+  assert.deepEqual(ran(added), [ipamRun("ADD"), ipamRun("DEL")]);
+  assert.deepEqual(w.kernel.log, [], "the kernel was not even asked");
+});
+
+Deno.test("ptp ADD reports its own error when releasing the address fails as well", async () => {
+  const w = world({
+    forwarding: true,
+    setUp: (_host, container) =>
+      container.createLink({ kind: "veth", name: "eth0", peerName: "p" }),
+    answers: { DEL: () => ({ code: 1, stdout: '{"code":11,"msg":"store locked"}' }) },
+  });
+  const added = await w.run();
+  assertError(added, 999, 'container veth name "eth0" already exists');
+  assert.deepEqual(ran(added), [ipamRun("ADD"), ipamRun("DEL")]);
+  assert.deepEqual(w.snapshots(), w.before);
+});
+
+Deno.test("ptp ADD whose answer cannot be written undoes everything and exits 1", async () => {
+  const w = world({ forwarding: true });
+  const added = await w.run({ stdout: "closed" });
+  assert.equal(added.code, 1);
+  assert.deepEqual(ran(added), [ipamRun("ADD"), ipamRun("DEL")]);
+  assert.deepEqual(w.ipam.reserved, new Set());
+  assert.deepEqual(w.snapshots(), w.before);
+  const changed = w.kernel.changes().map((entry) => entry.operation);
+  assert.deepEqual([changed[0], changed.at(-1)], ["create link", "delete link"]);
+});
+
+Deno.test("ptp refuses a CNI_NETNS that is a FIFO with code 4 and releases the address", async (t) => {
+  for (const command of ["ADD", "DEL"]) {
+    await t.step(command, async () => {
+      const w = world({ forwarding: true });
+      const fifo = "/var/run/netns/fifo";
+      w.kernel.addFile(fifo, "fifo");
+      const outcome = await w.run({ command, env: { CNI_NETNS: fifo } });
+      assertError(outcome, 4, `"${fifo}" is not a network namespace: it is a FIFO`);
+      // The IPAM plugin runs first, as in the reference; what ADD took is released.
+      assert.deepEqual(w.ipam.verbs, command === "ADD" ? ["ADD", "DEL"] : ["DEL"]);
+      assert.deepEqual(w.ipam.reserved, new Set());
+      assert.deepEqual(w.kernel.changes(), []);
+      assert.deepEqual(w.snapshots(), w.before);
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Configuration and environment refused before anything
+
+Deno.test("ptp refuses a bad configuration or environment before anything runs", async (t) => {
+  const rows: {
+    name: string;
+    config?: JsonObject;
+    env?: Record<string, string>;
+    code: number;
+    msg: string;
+  }[] = [
+    {
+      name: "ipMasq, which this ptp does not set up",
+      config: conf("1.1.0", { ipMasq: true }),
+      code: 2,
+      msg: 'unsupported field "ipMasq": true',
+    },
+    {
+      name: "an mtu below 68",
+      config: conf("1.1.0", { mtu: 67 }),
+      code: 7,
+      msg: 'invalid network configuration: "mtu" must be 0 or an integer from 68 to 65535, got 67',
+    },
+    {
+      name: "an mtu above 65535",
+      config: conf("1.1.0", { mtu: 65536 }),
+      code: 7,
+      msg: 'invalid network configuration: "mtu" must be an integer from 0 to 65535, got 65536',
+    },
+    {
+      name: "no ipam",
+      config: conf("1.1.0", { ipam: undefined }),
+      code: 999,
+      msg: "no plugin name provided",
+    },
+    {
+      name: "an ipam type that is a path",
+      config: conf("1.1.0", { ipam: { type: "../../bin/sh" } }),
+      code: 999,
+      msg: "invalid plugin name: ../../bin/sh",
+    },
+    // CNI_IFNAME as the reference checks it.
+    ...["x y", "a\tb", "eth0/1", "a:b", "lo\n", "."].map((ifName) => ({
+      name: `CNI_IFNAME ${JSON.stringify(ifName)}`,
+      env: { CNI_IFNAME: ifName },
+      code: 4,
+      msg: ifName === "."
+        ? "interface name is . or .."
+        : "interface name contains / or : or whitespace characters",
+    })),
+    {
+      name: "a CNI_IFNAME longer than 15 bytes",
+      env: { CNI_IFNAME: "abcdefghijklmnop" },
+      code: 4,
+      msg: "interface name is too long",
+    },
+    {
+      name: "no CNI_IFNAME",
+      env: { CNI_IFNAME: "" },
+      code: 4,
+      msg: "required env variables [CNI_IFNAME] missing",
+    },
+  ];
+  for (const row of rows) {
+    await t.step(row.name, async () => {
+      const w = world();
+      const added = await w.run({
+        ...(row.config && { config: row.config }),
+        ...(row.env && { env: row.env }),
+      });
+      assertError(added, row.code, row.msg);
+      assert.deepEqual(added.runs, [], "not even the IPAM plugin");
+      assert.deepEqual(w.kernel.log, [], "the kernel was not even asked");
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// DEL
+
+Deno.test("ptp DEL removes what ADD made, and only that, and again when it is gone", async (t) => {
+  await forEachVersion(t, ptpPlugin, async (version) => {
+    // Another attachment on the host and another interface in the container stay.
+    const w = world({
+      forwarding: true,
+      setUp(host, container) {
+        host.createLink({ kind: "veth", name: "veth0000beef", peerName: "net1", peerNetns: NETNS });
+        host.setLink("veth0000beef", { up: true });
+        host.addAddress("veth0000beef", "10.9.0.1/32", {});
+        host.addRoute({ dst: "10.9.0.5/32", dev: "veth0000beef", scope: "link" });
+        container.setLink("net1", { up: true });
+        container.addAddress("net1", "10.9.0.5/24", { noPrefixRoute: true });
+        container.addRoute({ dst: "10.9.0.1/32", dev: "net1", scope: "link" });
+        container.addRoute({ dst: "10.9.0.0/24", via: "10.9.0.1", dev: "net1" });
+      },
+    });
+    const config = conf(version);
+    await attach(w, version);
+    assert.notDeepEqual(w.snapshots(), w.before);
+    for (const round of ["the pair is there", "the pair is gone already"]) {
+      w.kernel.clearLog();
+      const deleted = await w.run({ command: "DEL", config });
+      assert.deepEqual([deleted.code, deleted.stdout, deleted.stderr], [0, "", ""], round);
+      assert.deepEqual(ran(deleted), [ipamRun("DEL")], round);
+      assert.deepEqual(w.ipam.reserved, new Set(), round);
+      assert.deepEqual(w.snapshots(), w.before, round);
+      const changed = w.kernel.changes().map((entry) => entry.operation);
+      assert.deepEqual(changed, round === "the pair is there" ? ["delete link"] : [], round);
+    }
+  });
+});
+
+Deno.test("ptp DEL succeeds when the namespace is gone, and the pair went with it", async () => {
+  const w = world({ forwarding: true });
+  await attach(w);
+  w.kernel.deleteNamespace(NETNS);
+  w.kernel.clearLog();
+  const deleted = await w.run({ command: "DEL" });
+  assert.deepEqual([deleted.code, deleted.stdout], [0, ""]);
+  assert.deepEqual(ran(deleted), [ipamRun("DEL")]);
+  assert.deepEqual(w.ipam.reserved, new Set());
+  assert.deepEqual(w.kernel.snapshot(), w.before.host);
+  assert.deepEqual(w.kernel.changes(), []);
+});
+
+Deno.test("ptp DEL without CNI_NETNS only releases the address", async () => {
+  const w = world();
+  await attach(w);
+  const state = w.snapshots();
+  w.kernel.clearLog();
+  const deleted = await w.run({ command: "DEL", env: { CNI_NETNS: "" } });
+  assert.deepEqual([deleted.code, deleted.stdout], [0, ""]);
+  assert.deepEqual(ran(deleted), [ipamRun("DEL")]);
+  assert.equal(
+    deleted.runs[0]?.env.CNI_NETNS ?? "",
+    "",
+    "CNI_NETNS is empty for the IPAM plugin too",
+  );
+  assert.deepEqual(w.ipam.reserved, new Set());
+  assert.deepEqual(w.kernel.log, [], "the kernel was not even asked");
+  assert.deepEqual(w.snapshots(), state);
+});
+
+Deno.test("ptp DEL passes the IPAM plugin's error through and leaves the pair", async () => {
+  const w = world({
+    answers: { DEL: () => ({ code: 1, stdout: '{"code":11,"msg":"store locked"}' }) },
+  });
+  await attach(w);
+  const state = w.snapshots();
+  w.kernel.clearLog();
+  const deleted = await w.run({ command: "DEL" });
+  assertError(deleted, 11, "store locked");
+  assert.deepEqual(w.snapshots(), state);
+  assert.deepEqual(w.kernel.log, []);
+});
+
+Deno.test("ptp DEL of a configuration with ipMasq still releases and deletes", async () => {
+  const w = world({ forwarding: true });
+  await attach(w);
+  const deleted = await w.run({ command: "DEL", config: conf("1.1.0", { ipMasq: true }) });
+  assert.deepEqual([deleted.code, deleted.stdout], [0, ""]);
+  assert.deepEqual(w.ipam.reserved, new Set());
+  assert.deepEqual(w.snapshots(), w.before);
+});
+
+// ---------------------------------------------------------------------------------------------
+// CHECK
+
+/** A change to the state ADD left, and what CHECK says about it. */
+interface CheckRow {
+  name: string;
+  change: (w: World, veth: string) => void;
+  edit?: (prevResult: JsonObject) => void;
+  /** The error message, given the host end's name and the result; undefined when CHECK passes. */
+  msg?: string | ((veth: string, prevResult: JsonObject) => string);
+}
+
+const CHECK_ROWS: CheckRow[] = [
+  { name: "as ADD left it", change: () => {} },
   {
-    id: "ADD undo fails too",
-    name: "ADD reports its own error when releasing the reservation fails as well",
-    intercept: (side, args) =>
-      side === "container" && args[0] === "addr" && args[1] === "add"
-        ? fail(2, "RTNETLINK answers: Permission denied\n")
-        : undefined,
-    ipamAnswers: { DEL: () => ({ code: 1, stdout: '{"code":11,"msg":"store locked"}' }) },
-    after: (kernel) => assertNoVeth(kernel),
-  },
-  {
-    id: "ADD answer lost",
-    name: "ADD whose answer cannot be written undoes everything and exits 1",
-    stdout: "closed",
-    after: (kernel) => assertNoVeth(kernel),
-  },
-  // DEL
-  {
-    id: "DEL",
-    name: "DEL releases the address and deletes the container's link",
-    command: "DEL",
-    versions: ALL_VERSIONS,
-    setUp: (kernel) => attachByHand(kernel),
-    after: (kernel) => assertNoVeth(kernel),
-  },
-  {
-    id: "DEL ifname with quotes",
-    name: "DEL deletes a CNI_IFNAME with ', # and \" named as one argument",
-    command: "DEL",
-    env: { CNI_IFNAME: `e'#"0` },
-  },
-  {
-    id: "DEL link gone",
-    name: "DEL succeeds when the link is already gone",
-    command: "DEL",
-  },
-  {
-    id: "DEL netns gone",
-    name: "DEL succeeds when the namespace is already gone",
-    command: "DEL",
-    setUp: (kernel) => void (kernel.netnsGone = true),
-  },
-  {
-    id: "DEL no netns",
-    name: "DEL without CNI_NETNS only releases the address",
-    command: "DEL",
-    env: { CNI_NETNS: "" },
-  },
-  {
-    id: "DEL ipam fails",
-    name: "DEL passes the IPAM plugin's error through and leaves the link",
-    command: "DEL",
-    setUp: (kernel) => attachByHand(kernel),
-    ipamAnswers: { DEL: () => ({ code: 1, stdout: '{"code":11,"msg":"store locked"}' }) },
-    after: (kernel) => assert.ok(kernel.container.links.has("eth0")),
-  },
-  {
-    id: "DEL link del fails",
-    name: "DEL fails when the link exists and cannot be deleted",
-    command: "DEL",
-    setUp: (kernel) => attachByHand(kernel),
-    intercept: (side, args) =>
-      side === "container" && args[1] === "del"
-        ? fail(2, "RTNETLINK answers: Operation not permitted\n")
-        : undefined,
-  },
-  {
-    id: "DEL ipMasq",
-    name: "DEL of a configuration with ipMasq still releases (ADD refused it, DEL must not fail)",
-    command: "DEL",
-    config: (v) => conf(v, { ipMasq: true }),
-  },
-  // CHECK
-  {
-    id: "CHECK",
-    name: "CHECK passes when links, addresses and routes are as ADD left them",
-    command: "CHECK",
-    versions: CHECK_VERSIONS,
-    config: checkAfter(),
-  },
-  {
-    id: "CHECK before 0.4.0",
-    name: "CHECK under a configuration older than 0.4.0 is refused before anything runs",
-    command: "CHECK",
-    versions: ALL_VERSIONS.filter((v) => !versionHasCheck(v)),
-  },
-  {
-    id: "CHECK multiple IPs",
-    name: "CHECK passes for IPv4, IPv6 and a /32",
-    command: "CHECK",
-    config: checkAfter(undefined, undefined, IPAM_MULTI),
-  },
-  {
-    id: "CHECK route extras",
-    name: "CHECK passes for IPAM routes in another table",
-    command: "CHECK",
-    config: checkAfter(undefined, undefined, IPAM_ROUTE_EXTRAS),
-  },
-  {
-    id: "CHECK no prevResult",
-    name: "CHECK without prevResult fails after the IPAM plugin's CHECK",
-    command: "CHECK",
-  },
-  {
-    id: "CHECK ipam fails",
-    name: "CHECK passes the IPAM plugin's error through and looks no further",
-    command: "CHECK",
-    config: checkAfter(),
-    ipamAnswers: { CHECK: () => ({ code: 1, stdout: '{"code":11,"msg":"no reservation"}' }) },
-  },
-  {
-    id: "CHECK other netns",
-    name: "CHECK fails when the result's sandbox is another namespace",
-    command: "CHECK",
-    config: checkAfter(undefined, (prev) => {
-      (prev.interfaces as JsonObject[])[1]!.sandbox = "/var/run/netns/other";
-    }),
-  },
-  {
-    id: "CHECK link missing",
-    name: "CHECK fails when the container's link is gone",
-    command: "CHECK",
-    config: checkAfter((kernel) => deleteLink(kernel, "container", "eth0")),
-  },
-  {
-    id: "CHECK wrong kind",
-    name: "CHECK fails when the container's link is not a veth",
-    command: "CHECK",
-    config: checkAfter((kernel) => void (kernel.container.links.get("eth0")!.kind = "dummy")),
-  },
-  {
-    id: "CHECK MAC mismatch",
-    name: "CHECK fails when the container's MAC is not the result's",
-    command: "CHECK",
-    config: checkAfter((kernel) =>
-      void (kernel.container.links.get("eth0")!.mac = "0a:00:00:00:00:99")
-    ),
-  },
-  {
-    id: "CHECK MAC case",
-    name: "CHECK compares MAC addresses without regard to case",
-    command: "CHECK",
-    config: checkAfter(undefined, (prev) => {
+    name: "the result's MAC in upper case",
+    change: () => {},
+    edit: (prev) => {
       const container = (prev.interfaces as JsonObject[])[1]!;
       container.mac = String(container.mac).toUpperCase();
-    }),
-  },
-  {
-    id: "CHECK address missing",
-    name: "CHECK fails when the container's address is gone",
-    command: "CHECK",
-    config: checkAfter((kernel) => void (kernel.container.addresses = [])),
-  },
-  {
-    id: "CHECK subnet route missing",
-    name: "CHECK fails when the route to the subnet via the gateway is gone",
-    command: "CHECK",
-    config: checkAfter((kernel) => dropRoute(kernel.container, "10.1.2.0/24")),
-  },
-  {
-    id: "CHECK ipam route missing",
-    name: "CHECK fails when a route of the IPAM result is gone",
-    command: "CHECK",
-    config: checkAfter((kernel) => dropRoute(kernel.container, "default")),
-  },
-  {
-    id: "CHECK host veth missing",
-    name: "CHECK fails when the host veth is gone",
-    command: "CHECK",
-    config: checkAfter((kernel) => {
-      const veth = hostVeth(kernel);
-      delete veth.peer;
-      kernel.host.links.delete(veth.name);
-      kernel.host.routes = [];
-    }),
-  },
-  {
-    id: "CHECK host route missing",
-    name: "CHECK fails when the host route to the container is gone",
-    command: "CHECK",
-    config: checkAfter((kernel) => dropRoute(kernel.host, "10.1.2.5")),
-  },
-  {
-    id: "CHECK host route elsewhere",
-    name: "CHECK fails when the host route to the container points at another link",
-    command: "CHECK",
-    config: checkAfter((kernel) => {
-      addLink(kernel, "host", "veth0000beef", "veth");
-      kernel.host.routes = kernel.host.routes.map((r) =>
-        r.dst === "10.1.2.5" ? { ...r, dev: "veth0000beef" } : r
-      );
-    }),
-  },
-  ...UNSAFE_HOST_NAMES.map((name, i): Case => ({
-    id: `CHECK unsafe host name ${i + 1}`,
-    name: `CHECK refuses the host interface name ${JSON.stringify(name)} with code 7`,
-    command: "CHECK",
-    config: checkAfter(undefined, renameHostInterface(name)),
-    after: (_kernel, outcome) => assertNameNeverRan(outcome, name),
-  })),
-  ...["a;b", "$(id)"].map((name, i): Case => ({
-    id: `CHECK shell word host name ${i + 1}`,
-    name: `CHECK hands the host interface name ${JSON.stringify(name)} to ip as one argument`,
-    command: "CHECK",
-    config: checkAfter(undefined, renameHostInterface(name)),
-  })),
-  // GC, STATUS, VERSION
-  {
-    id: "GC",
-    name: "GC runs the IPAM plugin's GC with the same stdin, valid attachments included",
-    command: "GC",
-    env: NO_ATTACHMENT,
-    config: (v) =>
-      conf(v, {
-        "cni.dev/valid-attachments": [{ containerID: "ctr-a", ifname: "eth0" }, {
-          containerID: "ctr-b",
-          ifname: "net1",
-        }],
-      }),
-  },
-  {
-    id: "GC ipam fails",
-    name: "GC passes the IPAM plugin's error through",
-    command: "GC",
-    env: NO_ATTACHMENT,
-    config: (v) => conf(v, { "cni.dev/valid-attachments": [] }),
-    ipamAnswers: { GC: () => ({ code: 1, stdout: '{"code":5,"msg":"cannot read store"}' }) },
-  },
-  {
-    id: "GC before 1.1.0",
-    name: "GC under a configuration older than 1.1.0 is refused before anything runs",
-    command: "GC",
-    env: NO_ATTACHMENT,
-    versions: ALL_VERSIONS.filter((v) => !versionHasGcAndStatus(v)),
-  },
-  {
-    id: "STATUS",
-    name: "STATUS asks the IPAM plugin and succeeds with it",
-    command: "STATUS",
-    env: NO_ATTACHMENT,
-  },
-  {
-    id: "STATUS ipam 51",
-    name: "STATUS passes the IPAM plugin's code 51 through",
-    command: "STATUS",
-    env: NO_ATTACHMENT,
-    ipamAnswers: {
-      STATUS: () => ({
-        code: 1,
-        stdout: '{"code":51,"msg":"address pool nearly exhausted","details":"2 left"}',
-      }),
     },
   },
   {
-    id: "STATUS ipam missing",
-    name: "STATUS is code 50 when the IPAM plugin is not in CNI_PATH",
-    command: "STATUS",
-    env: NO_ATTACHMENT,
-    noIpam: true,
+    name: "the result's sandbox is another namespace",
+    change: () => {},
+    edit: (prev) => void ((prev.interfaces as JsonObject[])[1]!.sandbox = "/var/run/netns/other"),
+    msg: `Sandbox in prevResult /var/run/netns/other doesn't match configured netns: ${NETNS}`,
   },
   {
-    id: "STATUS before 1.1.0",
-    name: "STATUS under a configuration older than 1.1.0 is refused before anything runs",
-    command: "STATUS",
-    env: NO_ATTACHMENT,
-    versions: ALL_VERSIONS.filter((v) => !versionHasGcAndStatus(v)),
+    name: "the pair is gone",
+    change: (w, veth) => void w.host.deleteLink(veth),
+    msg: "ptp: Container Interface name in prevResult: eth0 not found",
   },
   {
-    id: "STATUS no ipam",
-    name: "STATUS is code 50 when no IPAM plugin is configured",
-    command: "STATUS",
-    env: NO_ATTACHMENT,
-    config: (v) => conf(v, { ipam: undefined }),
+    name: "eth0 is no veth",
+    change: (w) => {
+      w.container.deleteLink("eth0");
+      w.container.createLink({ kind: "bridge", name: "eth0" });
+    },
+    msg: "Container interface eth0 not of type veth/p2p",
   },
   {
-    id: "VERSION",
-    name: "VERSION lists every spec version",
-    command: "VERSION",
-    env: { ...NO_ATTACHMENT, CNI_PATH: "" },
-    config: () => "",
+    name: "eth0 has another MAC",
+    change: (w) => w.container.setLink("eth0", { mac: "0a:00:00:00:00:99" }),
+    msg: (_veth, prevResult) => {
+      const mac = (prevResult.interfaces as JsonObject[])[1]!.mac;
+      return `ptp: Interface eth0 Mac ${mac} doesn't match container Mac: 0a:00:00:00:00:99`;
+    },
+  },
+  {
+    name: "the address is gone",
+    change: (w) => void w.container.deleteAddress("eth0", "10.1.2.5/24"),
+    msg: "Failed to match addr 10.1.2.5/24 on interface eth0",
+  },
+  {
+    name: "the route to the subnet via the gateway is gone",
+    change: (w) =>
+      void w.container.deleteRoute({ dst: "10.1.2.0/24", via: "10.1.2.1", dev: "eth0" }),
+    msg: "Route for prefix 10.1.2.0/24 via 10.1.2.1 not found",
+  },
+  {
+    name: "a route of the IPAM result is gone",
+    change: (w) => void w.container.deleteRoute({ dst: "0.0.0.0/0", via: "10.1.2.1", dev: "eth0" }),
+    msg: "Route to 0.0.0.0/0 not found",
+  },
+  {
+    name: "the host end has another name",
+    change: (w, veth) => w.host.renameLink(veth, "vethrenamed"),
+    msg: (veth) => `ptp: host interface ${veth} not found`,
+  },
+  {
+    name: "the host end is no veth",
+    change: (w, veth) => {
+      w.host.renameLink(veth, "vethrenamed");
+      w.host.createLink({ kind: "bridge", name: veth });
+    },
+    msg: (veth) => `ptp: host interface ${veth} not of type veth`,
+  },
+  {
+    name: "the host route to the container is gone",
+    change: (w, veth) => void w.host.deleteRoute({ dst: "10.1.2.5/32", dev: veth }),
+    msg: (veth) => `ptp: host route to 10.1.2.5/32 via ${veth} not found`,
+  },
+  {
+    name: "the host route to the container points at another link",
+    change: (w, veth) => {
+      w.host.deleteRoute({ dst: "10.1.2.5/32", dev: veth });
+      w.host.createLink({ kind: "veth", name: "veth0000beef", peerName: "peer0" });
+      w.host.setLink("veth0000beef", { up: true });
+      w.host.addRoute({ dst: "10.1.2.5/32", dev: "veth0000beef", scope: "link" });
+    },
+    msg: (veth) => `ptp: host route to 10.1.2.5/32 via ${veth} not found`,
   },
 ];
 
-/** The host veth name "ADD host veth name taken" refused; cleared before each run. */
-const refused = new Set<string>();
-
-/** The state ADD leaves, made without the plugin: for DEL. */
-function attachByHand(kernel: FakeKernel): void {
-  const words = `link add veth01020304 type veth peer name eth0 netns ${NETNS}`.split(" ");
-  assert.deepEqual(fakeIp(kernel, "host", words), ok());
-  kernel.container.addresses.push({ dev: "eth0", local: "10.1.2.5", prefixlen: 24, family: 4 });
-  kernel.host.routes.push({ family: 4, dst: "10.1.2.5", dev: "veth01020304", scope: "link" });
-}
-
-function assertNoVeth(kernel: FakeKernel): void {
-  assert.deepEqual([...kernel.host.links.keys()], ["lo"], "host links");
-  assert.deepEqual([...kernel.container.links.keys()], ["lo"], "container links");
-  assert.deepEqual(kernel.host.routes, [], "host routes");
-  assert.deepEqual(kernel.host.addresses, [], "host addresses");
-}
-
-function assertNameNeverRan(outcome: InvokeOutcome, name: string): void {
-  for (const run of outcome.runs) {
-    if (run.program.endsWith("/host-local")) continue;
-    assert.ok(!run.args.includes(name), `ran ${run.program} with ${JSON.stringify(name)}`);
-    assert.ok(
-      name === "" || !run.args.some((arg) => arg.includes(name)) && !run.stdin.includes(name),
-      `ran ${run.program} with ${JSON.stringify(name)} inside an argument or stdin`,
-    );
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Running a case and reading its outcome as runs.json writes it
-
-/**
- * Replaces the random host veth names with "<veth-1>", "<veth-2>" in order of appearance; the
- * fixed names the cases' set-ups give other links stay.
- */
-function vethNames(): (text: string) => string {
-  const names = new Map<string, string>();
-  return (text) =>
-    text.replace(/veth[0-9a-f]{8}/g, (name) => {
-      if (name === "veth0000beef" || name === "veth01020304") return name;
-      if (!names.has(name)) names.set(name, `<veth-${names.size + 1}>`);
-      return names.get(name)!;
-    });
-}
-
-/** A word as runs.json writes it: as it is when that is unambiguous, else JSON-quoted. */
-function word(text: string): string {
-  return /^[A-Za-z0-9_./:=@,+-]+$/.test(text) ? text : JSON.stringify(text);
-}
-
-/**
- * One program run as one line of runs.json: its environment as `NAME=value` words unless it is
- * exactly {@link SYSTEM_ENV}, the program ("ip" and "sysctl" for /usr/sbin/ip and
- * /usr/sbin/sysctl; "[netns] ip" for /usr/sbin/ip through `/usr/sbin/nsenter --net=<CNI_NETNS>
- * --`; any other program by its path), its arguments, and `< stdin` unless stdin is empty.
- * Every word that could be misread is JSON-quoted, so two different runs never read the same.
- */
-function record(call: ProgramCall, stdin: string, rename: (text: string) => string): string {
-  const words: string[] = [];
-  if (JSON.stringify(call.env) !== JSON.stringify(SYSTEM_ENV)) {
-    for (const [name, value] of Object.entries(call.env)) words.push(`${name}=${word(value)}`);
-  }
-  const argv = [call.program, ...call.args];
-  const entered = argv.slice(0, 4).join(" ") === `/usr/sbin/nsenter --net=${NETNS} -- /usr/sbin/ip`;
-  if (entered) words.push("[netns]", "ip", ...argv.slice(4).map(word));
-  else if (call.program === "/usr/sbin/ip") words.push("ip", ...call.args.map(word));
-  else if (call.program === "/usr/sbin/sysctl") words.push("sysctl", ...call.args.map(word));
-  else words.push(...argv.map(word));
-  if (call.stdin !== "") words.push("<", call.stdin === stdin ? "<stdin>" : word(call.stdin));
-  return rename(words.join(" "));
-}
-
-/** Runs a case in one version; returns its outcome in runs.json's form. */
-async function runCase(c: Case, version: string) {
-  const kernel = newKernel();
-  refused.clear();
-  c.setUp?.(kernel);
-  const config = c.config === undefined ? conf(version) : await c.config(version, kernel);
-  const stdin = typeof config === "string" ? config : JSON.stringify(config);
-  const outcome = await invoke(ptpPlugin, {
-    command: c.command ?? "ADD",
-    env: c.env ?? {},
-    config,
-    programs: {
-      ...systemPrograms(kernel, c.intercept),
-      ...(c.noIpam ? {} : { "host-local": fakeIpam(c.ipam ?? IPAM_DEFAULT, c.ipamAnswers) }),
-    },
-    ...(c.stdout && { stdout: c.stdout }),
-  });
-  c.after?.(kernel, outcome);
-  const rename = vethNames();
-  const runs = outcome.runs.map((call) => record(call, stdin, rename));
-  return {
-    code: outcome.code,
-    stdout: outcome.json === undefined ? null : JSON.parse(rename(JSON.stringify(outcome.json))),
-    stderr: rename(outcome.stderr),
-    runs,
-  };
-}
-
-const EXPECTED = readFixture<Record<string, Expected>>(
-  new URL("testdata/ptp/runs.json", import.meta.url),
-);
-
-Deno.test("ptp cases and their reviewed expectations name the same ids", () => {
-  const ids = CASES.map((c) => c.id);
-  assert.equal(new Set(ids).size, ids.length, "case ids must be unique");
-  assert.deepEqual([...ids].sort(), Object.keys(EXPECTED).sort());
-});
-
-Deno.test("ptp in-process with a fake kernel, IPAM plugin and sysctl", async (t) => {
-  for (const c of CASES) {
-    await t.step(c.name, async (t) => {
-      const expected = EXPECTED[c.id];
-      assert.ok(expected, `no expectation for ${JSON.stringify(c.id)} in runs.json`);
-      for (const version of c.versions ?? ["1.1.0"]) {
-        await t.step(`cniVersion ${version}`, async () => {
-          const actual = await runCase(c, version);
-          const stdout = expected.stdoutByVersion?.[version] ?? expected.stdout;
-          assert.deepEqual(actual, {
-            code: expected.code,
-            stdout,
-            stderr: expected.stderr,
-            runs: expected.runs,
-          });
+Deno.test("ptp CHECK passes as ADD left things and fails on each change the reference checks", async (t) => {
+  await forEachVersion(t, ptpPlugin, async (version, t) => {
+    for (const row of CHECK_ROWS) {
+      await t.step(row.name, async () => {
+        const w = world();
+        const prevResult = await attach(w, version);
+        const veth = w.hostVeth();
+        row.change(w, veth);
+        row.edit?.(prevResult);
+        const state = w.snapshots();
+        w.kernel.clearLog();
+        const checked = await w.run({
+          command: "CHECK",
+          config: atVersion(conf(version, { prevResult }), version),
         });
-      }
-    });
-  }
+        const msg = typeof row.msg === "function" ? row.msg(veth, prevResult) : row.msg;
+        if (msg === undefined) assert.deepEqual([checked.code, checked.stdout], [0, ""]);
+        else assertError(checked, 999, msg);
+        assert.deepEqual(ran(checked), [ipamRun("CHECK")]);
+        assert.deepEqual(w.kernel.changes(), [], "CHECK changes nothing");
+        assert.deepEqual(w.snapshots(), state);
+      });
+    }
+  }, { only: versionHasCheck });
 });
 
-Deno.test("ptp ADD never shadows a host route another link holds at another metric", async (t) => {
-  // A route to the container's address through another link, whatever its metric, belongs to
-  // another attachment: a new route of a better metric would take its traffic (IPv4), one of a
-  // worse metric would never get any (IPv6's default metric is 1024).
+Deno.test("ptp CHECK passes for IPv4, IPv6 and a /32, and for routes in another table", async (t) => {
   const rows = [
-    { family: 4 as const, dst: "10.1.2.5", address: "10.1.2.5/32", ipam: IPAM_DEFAULT },
-    { family: 6 as const, dst: "2001:db8:1::5", address: "2001:db8:1::5/128", ipam: IPAM_IPV6 },
+    {
+      name: "IPv4, IPv6 and a /32; then the IPv6 address is gone",
+      ipam: IPAM_MULTI,
+      change: (w: World) => w.container.deleteAddress("eth0", "2001:db8:1::5/64"),
+      msg: "Failed to match addr 2001:db8:1::5/64 on interface eth0",
+    },
+    {
+      name: "a route in table 100; then it is gone",
+      ipam: IPAM_ROUTE_EXTRAS,
+      change: (w: World) =>
+        w.container.deleteRoute({ dst: "10.50.0.0/16", dev: "eth0", table: 100, metric: 10 }),
+      msg: "Route to 10.50.0.0/16 via 10.1.2.1 not found",
+    },
   ];
   for (const row of rows) {
-    await t.step(`IPv${row.family}: a route to ${row.address} at metric 100`, async () => {
-      const kernel = newKernel();
-      addLink(kernel, "host", "veth0000beef", "veth");
-      const held: FakeRoute = {
-        family: row.family,
-        dst: row.dst,
-        dev: "veth0000beef",
-        metric: 100,
-      };
-      kernel.host.routes.push(held);
-      const added = await invoke(ptpPlugin, {
-        config: conf(),
-        programs: { ...systemPrograms(kernel), "host-local": fakeIpam(row.ipam) },
-      });
-      assert.equal(added.code, 1, added.stdout);
-      assert.match(
-        added.error?.msg ?? "",
-        new RegExp(`^the host route to ${row.address} .*"veth0000beef"`),
-      );
-      assert.deepEqual(kernel.host.routes, [held]);
-      assert.deepEqual([...kernel.host.links.keys()], ["lo", "veth0000beef"]);
-      assert.deepEqual([...kernel.container.links.keys()], ["lo"]);
-      const last = added.runs.at(-1);
-      assert.deepEqual([last?.program, last?.env.CNI_COMMAND], ["/opt/cni/bin/host-local", "DEL"]);
+    await t.step(row.name, async () => {
+      const w = world({ ipam: row.ipam });
+      const config = conf("1.1.0", { prevResult: await attach(w) });
+      assertOk(await w.run({ command: "CHECK", config }));
+      assert.equal(row.change(w), true);
+      assertError(await w.run({ command: "CHECK", config }), 999, row.msg);
     });
   }
 });
 
-Deno.test("ptp CHECK with an unsafe host interface name runs no program with it", async (t) => {
-  // The same refusal for a prevResult in every version that has CHECK, whatever the name's place.
+Deno.test("ptp CHECK fails without prevResult, after the IPAM plugin's CHECK", async () => {
+  const w = world();
+  await attach(w);
+  const checked = await w.run({ command: "CHECK" });
+  assertError(checked, 999, "ptp: Required prevResult missing");
+  assert.deepEqual(ran(checked), [ipamRun("CHECK")]);
+});
+
+Deno.test("ptp CHECK passes the IPAM plugin's error through and looks no further", async () => {
+  const w = world({
+    answers: { CHECK: () => ({ code: 1, stdout: '{"code":11,"msg":"no reservation"}' }) },
+  });
+  const prevResult = await attach(w);
+  w.kernel.clearLog();
+  const checked = await w.run({ command: "CHECK", config: conf("1.1.0", { prevResult }) });
+  assertError(checked, 11, "no reservation");
+  assert.deepEqual(w.kernel.log, [], "the kernel was not even asked");
+});
+
+Deno.test("ptp CHECK under a configuration older than 0.4.0 is refused before anything runs", async (t) => {
+  for (const version of ALL_VERSIONS.filter((v) => !versionHasCheck(v))) {
+    await t.step(version, async () => {
+      const w = world();
+      const checked = await w.run({ command: "CHECK", config: conf(version) });
+      assertError(checked, 1, "config version does not allow CHECK");
+      assert.deepEqual([checked.runs, w.kernel.log], [[], []]);
+    });
+  }
+});
+
+Deno.test("ptp CHECK refuses a host interface name the kernel would refuse, with code 7", async (t) => {
+  // The name comes from the previous result, which anyone who can write the cache can change: it
+  // never reaches the kernel.
+  const names = [
+    "lo\nlink del eth0",
+    "lo\n",
+    "x y",
+    "a\tb",
+    "eth0/1",
+    "a:b",
+    "",
+    "abcdefghijklmnop",
+    "e%d",
+  ];
   for (const version of CHECK_VERSIONS) {
-    await t.step(`cniVersion ${version}`, async () => {
-      const kernel = newKernel();
-      const prevResult = await attach(kernel, version);
-      const name = "dummy0\nlink add injected0 type dummy";
-      renameHostInterface(name)(prevResult);
-      const checked = await invoke(ptpPlugin, {
-        command: "CHECK",
-        config: atVersion(conf(version, { prevResult }), version),
-        programs: { ...systemPrograms(kernel), "host-local": fakeIpam(IPAM_DEFAULT) },
+    for (const name of names) {
+      await t.step(`cniVersion ${version}: ${JSON.stringify(name)}`, async () => {
+        const w = world();
+        const prevResult = await attach(w, version);
+        (prevResult.interfaces as JsonObject[])[0]!.name = name;
+        w.kernel.clearLog();
+        const checked = await w.run({
+          command: "CHECK",
+          config: atVersion(conf(version, { prevResult }), version),
+        });
+        assertError(checked, 7, /^invalid interface name /);
+        assert.deepEqual(w.kernel.changes(), []);
+        const asked = w.kernel.log.filter((entry) =>
+          JSON.stringify(entry.args).includes(JSON.stringify(name))
+        );
+        assert.deepEqual(asked, [], "the name never reached the kernel");
       });
-      assert.equal(checked.error?.code, 7, checked.stdout);
-      assertNameNeverRan(checked, name);
-      assert.ok(!kernel.host.links.has("injected0"));
+    }
+  }
+});
+
+Deno.test("ptp CHECK looks up a host interface name with shell characters as a name", async (t) => {
+  for (const name of ["a;b", "$(id)", `e'#"0`]) {
+    await t.step(JSON.stringify(name), async () => {
+      const w = world();
+      const prevResult = await attach(w);
+      (prevResult.interfaces as JsonObject[])[0]!.name = name;
+      w.kernel.clearLog();
+      const checked = await w.run({ command: "CHECK", config: conf("1.1.0", { prevResult }) });
+      assertError(checked, 999, `ptp: host interface ${name} not found`);
+      assert.deepEqual(w.kernel.changes(), []);
     });
   }
 });
 
-Deno.test("ptp as a real process forwards to a real IPAM plugin with its baked-in permissions", async (t) => {
-  const dir = await Deno.makeTempDir({ prefix: "dcni-ptp-" });
-  try {
-    // A stand-in IPAM plugin: records its verb, environment and stdin, then answers as
-    // $dir/answer-<verb> says (exit status on the first line, stdout after it), or succeeds.
-    await Deno.writeTextFile(
-      `${dir}/fake-ipam`,
-      `#!/bin/sh
-PATH=/usr/sbin:/usr/bin:/sbin:/bin
-cat > "${dir}/stdin-$CNI_COMMAND"
-env > "${dir}/env-$CNI_COMMAND"
-if [ -f "${dir}/answer-$CNI_COMMAND" ]; then
-  sed 1d "${dir}/answer-$CNI_COMMAND"
-  exit "$(head -n 1 "${dir}/answer-$CNI_COMMAND")"
+// ---------------------------------------------------------------------------------------------
+// GC, STATUS, VERSION: the IPAM plugin's
+
+Deno.test("ptp GC and STATUS are the IPAM plugin's and never touch the kernel", async (t) => {
+  const valid = [{ containerID: "ctr-a", ifname: "eth0" }, {
+    containerID: "ctr-b",
+    ifname: "net1",
+  }];
+  const rows: {
+    name: string;
+    command: string;
+    config?: JsonObject;
+    answers?: IpamAnswers;
+    env?: Record<string, string>;
+    error?: { code: number; msg: string; details?: string };
+    verbs: string[];
+  }[] = [
+    {
+      name: "GC runs the IPAM plugin's GC with the same stdin, valid attachments included",
+      command: "GC",
+      config: conf("1.1.0", { "cni.dev/valid-attachments": valid }),
+      verbs: ["GC"],
+    },
+    {
+      name: "GC passes the IPAM plugin's error through",
+      command: "GC",
+      config: conf("1.1.0", { "cni.dev/valid-attachments": [] }),
+      answers: { GC: () => ({ code: 1, stdout: '{"code":5,"msg":"cannot read store"}' }) },
+      error: { code: 5, msg: "cannot read store" },
+      verbs: ["GC"],
+    },
+    {
+      name: "STATUS asks the IPAM plugin and succeeds with it",
+      command: "STATUS",
+      verbs: ["STATUS"],
+    },
+    {
+      name: "STATUS passes the IPAM plugin's code 51 through",
+      command: "STATUS",
+      answers: {
+        STATUS: () => ({
+          code: 1,
+          stdout: '{"code":51,"msg":"address pool nearly exhausted","details":"2 left"}',
+        }),
+      },
+      error: { code: 51, msg: "address pool nearly exhausted", details: "2 left" },
+      verbs: ["STATUS"],
+    },
+    {
+      name: "STATUS is code 50 when the IPAM plugin is not in CNI_PATH",
+      command: "STATUS",
+      env: { CNI_PATH: "/nonexistent" },
+      error: {
+        code: 50,
+        msg: "ptp: IPAM plugin not available",
+        details: 'failed to find plugin "host-local" in path [/nonexistent]',
+      },
+      verbs: [],
+    },
+    {
+      name: "STATUS is code 50 when no IPAM plugin is configured",
+      command: "STATUS",
+      config: conf("1.1.0", { ipam: undefined }),
+      error: {
+        code: 50,
+        msg: "ptp: IPAM plugin not available",
+        details: "no plugin name provided",
+      },
+      verbs: [],
+    },
+    ...ALL_VERSIONS.filter((v) => !versionHasGcAndStatus(v)).flatMap((version) =>
+      ["GC", "STATUS"].map((command) => ({
+        name: `${command} under a ${version} configuration is refused`,
+        command,
+        config: conf(version),
+        error: { code: 1, msg: `config version does not allow ${command}` },
+        verbs: [],
+      }))
+    ),
+  ];
+  for (const row of rows) {
+    await t.step(row.name, async () => {
+      const w = world(row.answers ? { answers: row.answers } : {});
+      const config = row.config ?? conf();
+      const outcome = await w.run({
+        command: row.command,
+        config,
+        env: { ...NO_ATTACHMENT, ...row.env },
+      });
+      if (row.error === undefined) assert.deepEqual([outcome.code, outcome.stdout], [0, ""]);
+      else {
+        assert.equal(outcome.code, 1);
+        assert.deepEqual(outcome.error, row.error);
+      }
+      assert.deepEqual(w.ipam.verbs, row.verbs);
+      for (const call of w.ipam.calls) assert.equal(call.stdin, JSON.stringify(config));
+      assert.deepEqual(w.kernel.log, [], "the kernel was not even asked");
+    });
+  }
+});
+
+Deno.test("ptp VERSION lists every spec version", async () => {
+  const w = world();
+  const outcome = await w.run({
+    command: "VERSION",
+    env: { ...NO_ATTACHMENT, CNI_PATH: "" },
+    config: "",
+  });
+  assert.equal(outcome.code, 0);
+  assert.deepEqual(outcome.json, { cniVersion: "1.1.0", supportedVersions: [...ALL_VERSIONS] });
+  assert.deepEqual([outcome.runs, w.kernel.log], [[], []]);
+});
+
+// ---------------------------------------------------------------------------------------------
+// As a process
+
+/**
+ * Writes a stand-in IPAM plugin, `fake-ipam`, into `dir`: it appends its CNI_COMMAND to
+ * `dir/verbs`, keeps its stdin in `dir/stdin-<verb>` and its environment in `dir/env-<verb>`,
+ * then answers as `dir/answer-<verb>` says (exit status on the first line, stdout after it) or
+ * succeeds. It uses shell builtins only, so its run is one exec: its own.
+ */
+async function writeStandIn(dir: string): Promise<string> {
+  const path = `${dir}/fake-ipam`;
+  const copy = 'while IFS= read -r line || [ -n "$line" ]; do printf \'%s\\n\' "$line"; done';
+  await Deno.writeTextFile(
+    path,
+    `#!/bin/sh
+printf '%s\\n' "$CNI_COMMAND" >> '${dir}/verbs'
+export -p > '${dir}/env-'"$CNI_COMMAND"
+${copy} > '${dir}/stdin-'"$CNI_COMMAND"
+if [ -f '${dir}/answer-'"$CNI_COMMAND" ]; then
+  { IFS= read -r code; ${copy}; } < '${dir}/answer-'"$CNI_COMMAND"
+  exit "$code"
 fi
 `,
-      { mode: 0o755 },
-    );
+    { mode: 0o755 },
+  );
+  return path;
+}
+
+/** The verbs the stand-in IPAM plugin in `dir` ran, in order. */
+async function standInVerbs(dir: string): Promise<string[]> {
+  try {
+    return (await Deno.readTextFile(`${dir}/verbs`)).trimEnd().split("\n");
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+}
+
+/** What the stand-in's ADD hands out: IPAM_DEFAULT, as a 1.1.0 IPAM plugin prints it. */
+function standInAnswer(): string {
+  return `0\n${formatResult(IPAM_DEFAULT)}\n`;
+}
+
+Deno.test("ptp as a process forwards GC, STATUS and DEL without CNI_NETNS to the IPAM plugin", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "dcni-ptp-" });
+  try {
+    await writeStandIn(dir);
     const env = { CNI_PATH: `/nonexistent:${dir}` };
     const stdin = JSON.stringify(conf("1.1.0", {
       ipam: { type: "fake-ipam" },
@@ -1188,10 +1360,10 @@ fi
     await t.step("GC runs the IPAM plugin with CNI_COMMAND=GC and the same stdin", async () => {
       const run = await runPlugin("deno-ptp", { env: { ...env, CNI_COMMAND: "GC" }, stdin });
       assert.deepEqual([run.code, run.stdout, run.stderr], [0, "", ""]);
-      assert.equal(await Deno.readTextFile(`${dir}/stdin-GC`), stdin);
+      assert.equal(await Deno.readTextFile(`${dir}/stdin-GC`), `${stdin}\n`);
       const seen = await Deno.readTextFile(`${dir}/env-GC`);
-      assert.match(seen, /^CNI_COMMAND=GC$/m);
-      assert.match(seen, new RegExp(`^CNI_PATH=/nonexistent:${dir}$`, "m"));
+      assert.match(seen, /^export CNI_COMMAND='GC'$/m);
+      assert.match(seen, new RegExp(`^export CNI_PATH='/nonexistent:${dir}'$`, "m"));
     });
 
     await t.step("STATUS succeeds when the IPAM plugin does", async () => {
@@ -1212,45 +1384,272 @@ fi
         stdin,
       });
       assert.deepEqual([run.code, run.stdout, run.stderr], [0, "", ""]);
-      assert.match(await Deno.readTextFile(`${dir}/env-DEL`), /^CNI_CONTAINERID=c9$/m);
+      assert.match(await Deno.readTextFile(`${dir}/env-DEL`), /^export CNI_CONTAINERID='c9'$/m);
     });
+
+    const addEnv = {
+      ...env,
+      CNI_COMMAND: "ADD",
+      CNI_CONTAINERID: "c9",
+      CNI_NETNS: "/x",
+      CNI_IFNAME: "eth1",
+    };
 
     await t.step(
       "ADD refuses an ipam type that is a path, so nothing else can be run",
       async () => {
         const type = `../${dir.split("/").pop()}/fake-ipam`;
         const run = await runPlugin("deno-ptp", {
-          env: {
-            ...env,
-            CNI_COMMAND: "ADD",
-            CNI_CONTAINERID: "c9",
-            CNI_NETNS: "/x",
-            CNI_IFNAME: "eth1",
-          },
+          env: addEnv,
           stdin: JSON.stringify(conf("1.1.0", { ipam: { type } })),
         });
         assert.equal(run.code, 1);
         assert.deepEqual(run.json, { code: 999, msg: `invalid plugin name: ${type}` });
-        await assert.rejects(Deno.stat(`${dir}/env-ADD`), Deno.errors.NotFound);
       },
     );
 
     await t.step("ADD with ipMasq is refused with code 2 before the IPAM plugin runs", async () => {
       const run = await runPlugin("deno-ptp", {
-        env: {
-          ...env,
-          CNI_COMMAND: "ADD",
-          CNI_CONTAINERID: "c9",
-          CNI_NETNS: "/x",
-          CNI_IFNAME: "eth1",
-        },
+        env: addEnv,
         stdin: JSON.stringify(conf("1.1.0", { ipam: { type: "fake-ipam" }, ipMasq: true })),
       });
       assert.equal(run.code, 1);
       assert.equal((run.json as { code?: number }).code, 2);
-      await assert.rejects(Deno.stat(`${dir}/env-ADD`), Deno.errors.NotFound);
     });
+
+    assert.deepEqual(await standInVerbs(dir), ["GC", "STATUS", "STATUS", "DEL"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+const notRoot = await skipReason({ root: true });
+const rootSkip = notRoot ?? (await skipReason({ programs: ["ip", "nsenter", "strace"] }));
+if (rootSkip !== undefined) console.log(`ptp process test in namespaces ignored: ${rootSkip}`);
+
+/**
+ * Whether a program this process runs, as the plugin process is, has a capability that lets it
+ * change the network without root.
+ */
+async function networkCapabilities(): Promise<boolean> {
+  const output = await new Deno.Command("cat", { args: ["/proc/self/status"] }).output();
+  const status = new TextDecoder().decode(output.stdout);
+  const effective = BigInt(`0x${/^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? "0"}`);
+  const CAP_NET_ADMIN = 12n;
+  const CAP_SYS_ADMIN = 21n;
+  return ((effective >> CAP_NET_ADMIN) & 1n) === 1n || ((effective >> CAP_SYS_ADMIN) & 1n) === 1n;
+}
+
+const unprivilegedSkip = notRoot === undefined
+  ? "runs as root"
+  : (await networkCapabilities())
+  ? "has CAP_NET_ADMIN or CAP_SYS_ADMIN without root"
+  : undefined;
+if (unprivilegedSkip !== undefined) {
+  console.log(`ptp process test without root ignored: ${unprivilegedSkip}`);
+}
+
+/** A system program's path, for a process with an empty environment. */
+async function systemProgram(name: string): Promise<string> {
+  for (const dir of ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]) {
+    try {
+      if ((await Deno.stat(`${dir}/${name}`)).isFile) return `${dir}/${name}`;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+  throw new Error(`cannot find ${JSON.stringify(name)}`);
+}
+
+/**
+ * The programs a process tree ran, from `strace -f -e trace=execve` output: the path of every
+ * exec that succeeded, in order.
+ */
+function execsOf(trace: string): string[] {
+  const pending = new Map<string, string>();
+  const execs: string[] = [];
+  for (const line of trace.split("\n")) {
+    const call = /^(\d+)\s+execve\("([^"]*)"/.exec(line);
+    if (call !== null) {
+      if (line.includes("<unfinished ...>")) pending.set(call[1]!, call[2]!);
+      else if (/ = 0$/.test(line)) execs.push(call[2]!);
+      continue;
+    }
+    const resumed = /^(\d+)\s+<\.\.\. execve resumed>.* = 0$/.exec(line);
+    const path = resumed === null ? undefined : pending.get(resumed[1]!);
+    if (path !== undefined) execs.push(path);
+  }
+  return execs;
+}
+
+/**
+ * One run of the bundle, as a runtime in the namespace at `hostPath` makes it: with exactly its
+ * plugins.json permissions and the CNI variables as its whole environment, under `strace`, which
+ * records every program the process and its children run.
+ */
+async function runTraced(
+  hostPath: string,
+  env: Record<string, string>,
+  stdin: string,
+  dir: string,
+): Promise<{ code: number; stdout: string; stderr: string; json: unknown; execs: string[] }> {
+  const trace = `${dir}/trace`;
+  const nsenter = await systemProgram("nsenter");
+  const child = new Deno.Command(await systemProgram("strace"), {
+    args: [
+      "-f",
+      "-qq",
+      "-e",
+      "trace=execve",
+      "-e",
+      "signal=none",
+      "-o",
+      trace,
+      nsenter,
+      `--net=${hostPath}`,
+      "--",
+      Deno.execPath(),
+      ...pluginArgs("deno-ptp"),
+    ],
+    cwd: "/",
+    clearEnv: true,
+    env,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(60_000),
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(stdin));
+  await writer.close();
+  const output = await child.output();
+  const decoder = new TextDecoder();
+  const stdout = decoder.decode(output.stdout);
+  const execs = execsOf(await Deno.readTextFile(trace));
+  return {
+    code: output.code,
+    stdout,
+    stderr: decoder.decode(output.stderr),
+    json: stdout === "" ? undefined : JSON.parse(stdout),
+    execs: execs.map((path) =>
+      path === nsenter ? "nsenter" : path === Deno.execPath() ? "deno" : path
+    ),
+  };
+}
+
+/** A namespace's state as the real kernel reports it, in the short lines of {@link NetState}. */
+async function realState(path: string): Promise<NetState> {
+  const ns = netns(path, { host: denoHost() });
+  return netStateOf(await ns.links(), await ns.addresses(), [
+    ...(await ns.routes(4, "all")),
+    ...(await ns.routes(6, "all")),
+  ]);
+}
+
+Deno.test({
+  name:
+    "ptp as a process wires a real pair in throwaway namespaces, running no program but the IPAM plugin",
+  ignore: rootSkip !== undefined,
+  async fn(t) {
+    const dir = await Deno.makeTempDir({ prefix: "dcni-ptp-" });
+    try {
+      const ipam = await writeStandIn(dir);
+      await Deno.writeTextFile(`${dir}/answer-ADD`, standInAnswer());
+      // One namespace stands in for the host, so the machine's own network is never touched.
+      await withNetns((hostPath) =>
+        withNetns(async (containerPath) => {
+          const env = (command: string) => ({
+            CNI_COMMAND: command,
+            CNI_CONTAINERID: "ctr-process",
+            CNI_NETNS: containerPath,
+            CNI_IFNAME: "eth0",
+            // Only the IPAM plugin is there to be found.
+            CNI_PATH: dir,
+          });
+          const config = conf("1.1.0", { ipam: { type: "fake-ipam" } });
+          const stdin = JSON.stringify(config);
+          const only = ["nsenter", "deno", ipam];
+          let veth = "";
+          let prevResult: unknown;
+
+          await t.step("ADD", async () => {
+            const run = await runTraced(hostPath, env("ADD"), stdin, dir);
+            assertWellBehaved(run);
+            assert.equal(run.code, 0, run.stdout + run.stderr);
+            assert.deepEqual(run.execs, only, "no program but the IPAM plugin runs");
+            prevResult = run.json;
+            const printed = run.json as Result100;
+            veth = printed.interfaces?.[0]?.name ?? "";
+            assert.match(veth, /^veth[0-9a-f]{8}$/);
+            assert.deepEqual(printed.ips, [
+              { address: "10.1.2.5/24", gateway: "10.1.2.1", interface: 1 },
+            ]);
+            // The same state as on the model kernel.
+            const expected = attached(veth);
+            assert.deepEqual(await realState(hostPath), expected.host);
+            assert.deepEqual(await realState(containerPath), expected.container);
+            const onHost = netns(hostPath, { host: denoHost() });
+            assert.equal(await onHost.sysctlGet("net.ipv4.ip_forward"), "1");
+          });
+
+          await t.step("CHECK", async () => {
+            const run = await runTraced(
+              hostPath,
+              env("CHECK"),
+              JSON.stringify({ ...config, prevResult }),
+              dir,
+            );
+            assert.deepEqual([run.code, run.stdout, run.stderr], [0, "", ""]);
+            assert.deepEqual(run.execs, only);
+          });
+
+          await t.step("DEL, twice", async () => {
+            for (let i = 0; i < 2; i++) {
+              const run = await runTraced(hostPath, env("DEL"), stdin, dir);
+              assert.deepEqual([run.code, run.stdout, run.stderr], [0, "", ""]);
+              assert.deepEqual(run.execs, only);
+              const empty = { links: [], addresses: [], routes: [] };
+              assert.deepEqual(await realState(hostPath), empty);
+              assert.deepEqual(await realState(containerPath), empty);
+            }
+          });
+
+          assert.deepEqual(await standInVerbs(dir), ["ADD", "CHECK", "DEL", "DEL"]);
+        })
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "ptp as a process without root fails ADD with a clean error and releases the address",
+  ignore: unprivilegedSkip !== undefined,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "dcni-ptp-" });
+    try {
+      await writeStandIn(dir);
+      await Deno.writeTextFile(`${dir}/answer-ADD`, standInAnswer());
+      const run = await runPlugin("deno-ptp", {
+        env: {
+          CNI_COMMAND: "ADD",
+          CNI_CONTAINERID: "ctr-process",
+          CNI_NETNS: "/proc/self/ns/net",
+          CNI_IFNAME: "eth0",
+          CNI_PATH: dir,
+        },
+        stdin: JSON.stringify(conf("1.1.0", { ipam: { type: "fake-ipam" } })),
+      });
+      assertWellBehaved(run);
+      assert.equal(run.code, 1);
+      const error = run.json as { code?: number; msg?: string };
+      assert.equal(error.code, 999, run.stdout);
+      // Netlink (or /proc/sys) refuses a process without the capabilities.
+      assert.match(error.msg ?? "", /\bE(PERM|ACCES)\b/, run.stdout);
+      assert.deepEqual(await standInVerbs(dir), ["ADD", "DEL"]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

@@ -419,8 +419,9 @@ Deno.test("invoke() runs fake programs and failing streams", async (t) => {
       env: { CNI_IFNAME: new Uint8Array([0x65, 0xff]) },
       config: CONFIG,
     });
-    assert.equal(added.code, 0);
-    assert.equal(seen[0]?.ifName, "e\ufffd");
+    // The byte that is not UTF-8 reaches the dispatcher as it is, which names it.
+    assert.deepEqual(added.error, { code: 4, msg: "CNI_IFNAME is not UTF-8", details: '"e\\xff"' });
+    assert.equal(seen.length, 0);
   });
   await t.step("invoke() reports a lost answer with exit status 1 and no stdout", async () => {
     const added = await invoke(recorder([]), { config: CONFIG, stdout: "closed" });

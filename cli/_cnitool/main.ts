@@ -3,6 +3,10 @@
  * runtime library of `lib/runtime/`, with the interface of Go's cnitool. The process is behind
  * {@link CnitoolIo}, so the whole tool runs in tests with a fake environment and output.
  *
+ * Each plugin runs in a process group of its own, so a signal to cnitool's group does not reach
+ * it as it reaches the plugins of Go's cnitool: an interrupt kills the running plugin's group
+ * instead, and what a plugin leaves in its group is killed when its run ends.
+ *
  * @module
  */
 import type { Host } from "../../lib/host.ts";
@@ -36,6 +40,7 @@ import {
 import { createNetns, deleteNetns, netnsName } from "./netns.ts";
 import { containerIdFor, parseCapabilityArgs, parseCniArgs } from "./runtime_args.ts";
 import { formatRun } from "../_plugin_trace.ts";
+import { PluginGroups } from "../_plugin_groups.ts";
 
 /** Where the configuration directory is when NETCONFPATH is not set. */
 export const DEFAULT_NETCONF_PATH = "/etc/cni/net.d";
@@ -50,6 +55,11 @@ export interface CnitoolIo {
   readonly host: Host;
   readonly stdout: (text: string) => Promise<void>;
   readonly stderr: (text: string) => Promise<void>;
+  /**
+   * Aborted on an interrupt: the running plugin's process group is killed and no plugin starts
+   * after it, except the DEL with which `--netns-new` releases what ADD took.
+   */
+  readonly interrupt?: AbortSignal;
 }
 
 /** The error as cnitool prints it: the message, and `code=N` when an error code is behind it. */
@@ -59,12 +69,25 @@ export function formatFailure(error: unknown): string {
   return `${text}\n${cni === undefined ? "" : `code=${cni.code}\n`}`;
 }
 
-function runtimeOptions(io: CnitoolIo, path: string[], options: CommandOptions): RuntimeOptions {
+/** The plugins' process groups, stopped by an interrupt. */
+function pluginGroups(io: CnitoolIo): PluginGroups {
+  const groups = new PluginGroups(io.host);
+  if (io.interrupt?.aborted) groups.stop();
+  io.interrupt?.addEventListener("abort", () => groups.stop(), { once: true });
+  return groups;
+}
+
+function runtimeOptions(
+  io: CnitoolIo,
+  path: string[],
+  options: CommandOptions,
+  groups: PluginGroups,
+): RuntimeOptions {
   const verbose = options.verbose;
   return {
     path,
-    cacheDir: io.getenv("CNI_CACHE_DIR") || DEFAULT_CACHE_DIR,
-    host: io.host,
+    cacheDir: options.cacheDir ?? DEFAULT_CACHE_DIR,
+    host: groups.host,
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     // With --verbose, the account of each run shows the plugin's stderr.
     stderr: verbose ? () => {} : io.stderr,
@@ -83,7 +106,9 @@ function pluginPath(io: CnitoolIo): string[] {
 }
 
 async function loadList(io: CnitoolIo, network: string): Promise<NetworkConfigList> {
-  return await loadNetworkConfigList(io.getenv("NETCONFPATH") || DEFAULT_NETCONF_PATH, network);
+  return await loadNetworkConfigList(io.getenv("NETCONFPATH") || DEFAULT_NETCONF_PATH, network, {
+    warn: (message) => io.stderr(`cnitool: ${message}\n`),
+  });
 }
 
 async function runVerb(
@@ -131,13 +156,14 @@ async function runNetworkCommand(
     ? `/var/run/netns/${created}`
     : absPath(command.netns, io.cwd);
   const rt: RuntimeConf = {
-    containerId: io.getenv("CNI_CONTAINERID") || await containerIdFor(netns),
+    containerId: options.containerId ?? await containerIdFor(netns),
     netns,
     ifName,
     ...(args.length === 0 ? {} : { args }),
     ...(capabilityArgs === undefined ? {} : { capabilityArgs }),
   };
-  const runtime = runtimeOptions(io, path, options);
+  const groups = pluginGroups(io);
+  const runtime = runtimeOptions(io, path, options, groups);
   if (created === undefined) {
     await runVerb(verb, list, rt, options, runtime, io);
     return 0;
@@ -145,11 +171,23 @@ async function runNetworkCommand(
   await createNetns(io.host, created);
   let status = 0;
   try {
-    await runVerb(verb, list, rt, options, runtime, io);
-    if (verb === "add") await delNetworkList(list, rt, runtime);
-  } catch (error) {
-    await io.stderr(formatFailure(error));
-    status = 1;
+    try {
+      await runVerb(verb, list, rt, options, runtime, io);
+    } catch (error) {
+      await io.stderr(formatFailure(error));
+      status = 1;
+    }
+    if (verb === "add") {
+      // Whether ADD got to its end or not, DEL releases what its plugins took (an address of
+      // the IPAM plugin) before the namespace goes; an interrupt does not stop it.
+      groups.cleaningUp();
+      try {
+        await delNetworkList(list, rt, runtime);
+      } catch (error) {
+        await io.stderr(formatFailure(error));
+        status = 1;
+      }
+    }
   } finally {
     try {
       await deleteNetns(io.host, created);
@@ -188,7 +226,7 @@ export async function runCnitool(argv: readonly string[], io: CnitoolIo): Promis
         const list = await loadList(io, command.network);
         const capabilities = await validateNetworkList(
           list,
-          runtimeOptions(io, path, command.options),
+          runtimeOptions(io, path, command.options, pluginGroups(io)),
         );
         await io.stdout(
           `${JSON.stringify({ name: list.name, cniVersion: list.cniVersion, capabilities })}\n`,

@@ -7,6 +7,7 @@
 import { isJsonObject, type JsonObject } from "../../lib/_decode.ts";
 import { goQuote } from "../../lib/_go_quote.ts";
 import type { CniArg } from "../../lib/runtime/mod.ts";
+import { depthError } from "../../lib/runtime/_json_depth.ts";
 
 /**
  * CNI_ARGS as pairs: `;`-separated `K=V`, each with exactly one `=` and both sides non-empty.
@@ -27,7 +28,7 @@ export function parseCniArgs(value: string): CniArg[] {
 
 /**
  * CAP_ARGS: a JSON object whose members are offered to plugins as capability arguments; empty or
- * `null` means none.
+ * `null` means none. Like Go's decoder, it takes at most 10,000 levels of nesting.
  *
  * @throws {Error} `invalid CAP_ARGS: <reason>`
  */
@@ -39,6 +40,8 @@ export function parseCapabilityArgs(value: string): JsonObject | undefined {
   } catch (error) {
     throw new Error(`invalid CAP_ARGS: ${(error as Error).message}`);
   }
+  const tooDeep = depthError(parsed);
+  if (tooDeep !== undefined) throw new Error(`invalid CAP_ARGS: ${tooDeep}`);
   if (parsed === null) return undefined;
   if (!isJsonObject(parsed)) throw new Error("invalid CAP_ARGS: not a JSON object");
   return parsed;

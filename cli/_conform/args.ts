@@ -28,6 +28,9 @@ export interface RunOptions {
 /** The time limit of one plugin run when `--timeout` is not given: 60 s. */
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
+/** The longest time limit a timer can hold: 2^31 - 1 milliseconds, about 24.8 days. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 /** A command line that cannot be run; the usage follows the message. */
 export class UsageError extends Error {
   constructor(message: string) {
@@ -49,7 +52,8 @@ summary; exits 1 when a check fails, 2 when conform itself cannot run. Needs roo
   NETWORK                 the network named NETWORK in NETCONFPATH (as cnitool finds it)
       --config FILE       a plugin configuration (.conf/.json) or a configuration list instead
       --plugin P          with a plugin configuration: the plugin to run, a name looked up in
-                          CNI_PATH or a path to the executable (default: the configuration's type)
+                          CNI_PATH or a path to the executable, run from there without its
+                          directory joining CNI_PATH (default: the configuration's type)
 
 Options:
   -i, --ifname NAME       the interface name in the container (default: eth0)
@@ -57,17 +61,20 @@ Options:
                           a path), e.g. one holding the master link of macvlan; default: a
                           throwaway namespace, so the machine's own network is never touched
       --json FILE         also write the report as JSON to FILE ("-": to stdout, instead of lines)
-      --timeout SECONDS   the time limit of each plugin run (default 60)
+      --timeout SECONDS   the time limit of each plugin run (default 60, at most 2147483)
   -v, --verbose           show every plugin run (variables, stdin, stdout, stderr) on stderr
   -h, --help              this text
 
 Environment:
-  CNI_PATH      the plugin directories, ':'-separated (required, except with --plugin PATH)
+  CNI_PATH      the plugin directories, ':'-separated (required, except with --plugin PATH,
+                where the plugin gets an empty directory: it finds no delegate)
   NETCONFPATH   the configuration directory (default /etc/cni/net.d)
   CAP_ARGS      capability arguments, a JSON object, for plugins whose capabilities ask
 
 host-local IPAM without a "dataDir" keeps its reservations in conform's temporary directory; the
-result cache is there too. Both namespaces and the directory are removed at the end.
+result cache is there too. Both namespaces and the directory are removed at the end, and what a
+plugin leaves running when its run ends is killed. SIGINT or SIGTERM kills the running plugin and
+removes everything too (exit status 130); a second signal waits for that.
 `;
 
 /**
@@ -107,6 +114,13 @@ export function parseCommandLine(argv: readonly string[]): Command {
       );
     }
     timeoutMs = Math.round(seconds * 1000);
+    if (timeoutMs > MAX_TIMEOUT_MS) {
+      throw new UsageError(
+        `--timeout ${values.timeout} is longer than the longest time limit, ${
+          Math.floor(MAX_TIMEOUT_MS / 1000)
+        } seconds`,
+      );
+    }
   }
   const ifName = values.ifname ?? "eth0";
   if (ifName === "" || interfaceNameProblem(ifName) !== undefined) {

@@ -13,7 +13,7 @@ import {
   type AnyResult,
   buildPluginStdin,
   execPlugin,
-  findInPath,
+  findPlugin,
   type JsonObject,
   type NetworkConfigList,
   type PluginCommand,
@@ -58,7 +58,7 @@ export async function runVerb(
 ): Promise<VerbRun> {
   let run: PluginRun | undefined;
   try {
-    const path = await findInPath(plugin.type, runtime.path, runtime.host ?? denoHost());
+    const path = await findPlugin(plugin.type, runtime, runtime.host ?? denoHost());
     const rt = options.rt ?? { containerId: "", netns: "", ifName: "" };
     const stdin = buildPluginStdin(plugin, {
       name: list.name,

@@ -24,6 +24,8 @@ export interface SuiteOptions {
   readonly list: NetworkConfigList;
   /** The plugin directories. */
   readonly path: readonly string[];
+  /** Executables run for plugin types instead of looking them up in `path`. */
+  readonly executables?: ReadonlyMap<string, string>;
   /** The runtime's result cache (a directory of conform's own). */
   readonly cacheDir: string;
   readonly sandbox: Sandbox;
@@ -94,6 +96,7 @@ export class Suite {
     this.version = versionOrDefault(this.list.cniVersion);
     this.runtime = {
       path: options.path,
+      ...(options.executables === undefined ? {} : { executables: options.executables }),
       cacheDir: options.cacheDir,
       host: options.sandbox.host,
       timeoutMs: options.timeoutMs,

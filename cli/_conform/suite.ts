@@ -13,7 +13,7 @@
  */
 import {
   errorText,
-  findInPath,
+  findPlugin,
   getVersionInfo,
   type PluginConfig,
   type PluginRun,
@@ -44,7 +44,7 @@ async function versionPhase(suite: Suite): Promise<{ infos: PluginInfo[]; speaks
   const speaks: boolean[] = [];
   for (const i of suite.indices) {
     const plugin = suite.plugins[i]!;
-    const path = await findInPath(plugin.type, suite.options.path, suite.options.sandbox.host)
+    const path = await findPlugin(plugin.type, suite.runtime, suite.options.sandbox.host)
       .catch(() => undefined);
     infos.push({
       label: suite.labels[i]!,

@@ -1,8 +1,10 @@
 /**
  * What conform tests: a network found by name in NETCONFPATH (as cnitool finds it), or a
  * configuration file (a plugin configuration or a configuration list), optionally with the plugin
- * executable given by name or path. host-local IPAM without a `dataDir` gets one in conform's
- * temporary directory, so no reservation lands in /var/lib/cni.
+ * executable given by name or path. One given by path is run from there, while CNI_PATH stays as
+ * given (its directory never joins it, where anything beside it would stand in for a delegate).
+ * host-local IPAM without a `dataDir` gets one in conform's temporary directory, so no reservation
+ * lands in /var/lib/cni.
  *
  * @module
  */
@@ -11,6 +13,7 @@ import {
   decodePluginConfig,
   type JsonObject,
   loadNetworkConfigList,
+  type LoadOptions,
   type NetworkConfigList,
   networkConfigListFromPlugin,
   type PluginConfig,
@@ -29,8 +32,10 @@ export type TargetSpec =
 /** The network under test and where its plugins are. */
 export interface Target {
   readonly list: NetworkConfigList;
-  /** The plugin directories. */
+  /** The plugin directories, CNI_PATH of every plugin run. */
   readonly path: readonly string[];
+  /** The plugin given by its path (`--plugin DIR/NAME`): its type and executable. */
+  readonly executables?: ReadonlyMap<string, string>;
   /** What conform changed or assumed, for the report's first lines. */
   readonly notes: readonly string[];
 }
@@ -42,6 +47,13 @@ export interface TargetEnv {
   readonly cwd: string;
   /** Where host-local keeps reservations when the configuration names no `dataDir`. */
   readonly dataDir: string;
+  /**
+   * An empty directory of conform's own: CNI_PATH when the plugin is given by its path and
+   * CNI_PATH is not set, so that the plugin finds no delegate rather than one planted anywhere.
+   */
+  readonly emptyDir: string;
+  /** Told about configuration files left out (names that are not UTF-8). */
+  readonly warn?: (message: string) => void | Promise<void>;
 }
 
 function isRecord(value: unknown): value is JsonObject {
@@ -59,10 +71,16 @@ function cniPath(env: TargetEnv, required: boolean): string[] {
   return splitCniPath(value).map((dir) => (dir === "" ? dir : absPath(dir, env.cwd)));
 }
 
+/** The IPAM plugins that keep leases in a `dataDir`: the reference's and this project's. */
+const HOST_LOCAL_TYPES: readonly string[] = ["host-local", "deno-host-local"];
+
 /** The plugin with host-local's `dataDir` set when it has none. */
 function withDataDir(plugin: PluginConfig, dataDir: string): PluginConfig {
   const ipam = plugin.raw.ipam;
-  if (!isRecord(ipam) || ipam.type !== "host-local" || Object.hasOwn(ipam, "dataDir")) {
+  if (
+    !isRecord(ipam) || !HOST_LOCAL_TYPES.includes(String(ipam.type)) ||
+    Object.hasOwn(ipam, "dataDir")
+  ) {
     return plugin;
   }
   return { ...plugin, raw: { ...plugin.raw, ipam: { ...ipam, dataDir } } };
@@ -105,18 +123,28 @@ async function loadConfigFile(
     if (spec.plugin !== undefined) {
       throw new Error("--plugin goes with a plugin configuration, not a configuration list");
     }
-    return { list: await readNetworkConfigFile(file), path: cniPath(env, true), notes: [] };
+    return {
+      list: await readNetworkConfigFile(file, loadOptions(env)),
+      path: cniPath(env, true),
+      notes: [],
+    };
   }
   const notes: string[] = [];
   let raw: JsonObject = document;
   let path = cniPath(env, spec.plugin === undefined || !spec.plugin.includes("/"));
   let lookup: string | undefined;
+  let executables: Map<string, string> | undefined;
   if (spec.plugin !== undefined) {
     if (spec.plugin.includes("/")) {
+      // The plugin is run from where it is; its directory does not join CNI_PATH, which would
+      // let whatever lies beside it stand in for its delegates.
       const executable = absPath(spec.plugin, env.cwd);
-      const slash = executable.lastIndexOf("/");
-      lookup = executable.slice(slash + 1);
-      path = [executable.slice(0, slash) || "/", ...path];
+      lookup = executable.slice(executable.lastIndexOf("/") + 1);
+      executables = new Map([[lookup, executable]]);
+      if (path.length === 0) {
+        path = [env.emptyDir];
+        notes.push(`CNI_PATH is not set: the plugin gets an empty directory, ${env.emptyDir}`);
+      }
     } else {
       lookup = spec.plugin;
     }
@@ -135,8 +163,13 @@ async function loadConfigFile(
   return {
     list: lookup === undefined ? list : withPlugins(list, [{ ...only!, type: lookup }]),
     path,
+    ...(executables === undefined ? {} : { executables }),
     notes,
   };
+}
+
+function loadOptions(env: TargetEnv): LoadOptions {
+  return env.warn === undefined ? {} : { warn: env.warn };
 }
 
 /**
@@ -150,7 +183,7 @@ export async function loadTarget(spec: TargetSpec, env: TargetEnv): Promise<Targ
   if (spec.kind === "network") {
     const dir = absPath(env.getenv("NETCONFPATH") || DEFAULT_NETCONF_PATH, env.cwd);
     target = {
-      list: await loadNetworkConfigList(dir, spec.network),
+      list: await loadNetworkConfigList(dir, spec.network, loadOptions(env)),
       path: cniPath(env, true),
       notes: [],
     };

@@ -13,13 +13,3 @@ export async function sha256File(path: string): Promise<string> {
   for await (const chunk of file.readable) hash.update(chunk);
   return hash.digest("hex");
 }
-
-/** The SHA-256 of a file, or undefined when there is no such file. */
-export async function sha256IfExists(path: string): Promise<string | undefined> {
-  try {
-    return await sha256File(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-}

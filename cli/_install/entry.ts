@@ -1,28 +1,45 @@
 /**
  * The entry a chained plugin gets in the network's `plugins` list: `{"type": <plugin>}` plus
- * the plugin's own keys, from a JSON file (`--entry`) and `key=value` pairs (`--set`).
+ * the plugin's own keys, from a JSON file (`--entry`) and `key=value` pairs (`--set`). Values
+ * are kept as their JSON text (json_text.ts's RawJson), so `--set limit=18446744073709551615`
+ * reaches the file as written and not rounded through a float.
  */
 import { UsageError } from "./errors.ts";
+import { formatJson, memberMap, parseJsonText, RawJson } from "./json_text.ts";
+
+/** A map of keys to values where "__proto__" is a plain key. */
+function emptyEntry(): Record<string, unknown> {
+  return Object.create(null);
+}
 
 /**
- * Reads an entry file: a JSON object whose `type`, when present, must name the plugin.
+ * Reads an entry file: a JSON object whose `type`, when present, must name the plugin. Each
+ * value is its text, as a RawJson; of a key given twice, the last counts.
  * Throws a UsageError when it cannot be read or is not such an object.
  */
 export function readEntryFile(path: string, plugin: string): Record<string, unknown> {
-  let value: unknown;
+  let text: string;
+  let node;
   try {
-    value = JSON.parse(Deno.readTextFileSync(path));
+    text = Deno.readTextFileSync(path);
+    node = parseJsonText(text);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new UsageError(`Cannot read the entry file "${path}": ${reason}`);
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+  if (node.kind !== "object") {
     throw new UsageError(`The entry file "${path}" is not a JSON object`);
   }
-  const entry = value as Record<string, unknown>;
-  if ("type" in entry && entry.type !== plugin) {
+  const bytes = new TextEncoder().encode(text);
+  const decoder = new TextDecoder();
+  const entry = emptyEntry();
+  for (const [key, value] of memberMap(node)) {
+    entry[key] = new RawJson(decoder.decode(bytes.subarray(value.start, value.end)));
+  }
+  const type = memberMap(node).get("type");
+  if (type !== undefined && !(type.kind === "string" && type.value === plugin)) {
     throw new UsageError(
-      `The entry file "${path}" has "type" ${JSON.stringify(entry.type)}, not "${plugin}"`,
+      `The entry file "${path}" has "type" ${formatJson(type)}, not "${plugin}"`,
     );
   }
   return entry;
@@ -30,10 +47,10 @@ export function readEntryFile(path: string, plugin: string): Record<string, unkn
 
 /**
  * Parses `key=value` pairs. A value that is valid JSON (`true`, `3`, `"x"`, `{"a":1}`) is taken
- * as that JSON value, anything else as a string. `type` cannot be set.
+ * as that JSON text, exactly, anything else as a string. `type` cannot be set.
  */
 export function parseSetPairs(pairs: readonly string[]): Record<string, unknown> {
-  const values: Record<string, unknown> = {};
+  const values = emptyEntry();
   for (const pair of pairs) {
     const equals = pair.indexOf("=");
     if (equals <= 0) throw new UsageError(`Bad --set "${pair}": expected key=value`);
@@ -42,7 +59,7 @@ export function parseSetPairs(pairs: readonly string[]): Record<string, unknown>
     const text = pair.slice(equals + 1);
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = new RawJson(text);
     } catch {
       value = text;
     }
@@ -54,13 +71,15 @@ export function parseSetPairs(pairs: readonly string[]): Record<string, unknown>
 /** The entry: `type` first, then the file's keys, then the pairs (which win). */
 export function buildEntry(
   plugin: string,
-  fromFile: Record<string, unknown>,
-  pairs: Record<string, unknown>,
+  fromFile: Readonly<Record<string, unknown>>,
+  pairs: Readonly<Record<string, unknown>>,
 ): Record<string, unknown> {
-  return { type: plugin, ...withoutType(fromFile), ...pairs };
-}
-
-function withoutType(entry: Record<string, unknown>): Record<string, unknown> {
-  const { type: _type, ...rest } = entry;
-  return rest;
+  const entry = emptyEntry();
+  entry.type = plugin;
+  for (const source of [fromFile, pairs]) {
+    for (const [key, value] of Object.entries(source)) {
+      if (key !== "type") entry[key] = value;
+    }
+  }
+  return entry;
 }

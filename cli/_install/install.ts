@@ -4,12 +4,13 @@
  * alone unless `force` is set.
  */
 import { join } from "node:path";
-import { lstatIfExists, writeFileAtomic } from "./atomic.ts";
+import { writeFileAtomic } from "./atomic.ts";
 import { sha256File } from "./digest.ts";
 import { InstallError, messageOf } from "./errors.ts";
 import { withDirLock } from "./lock.ts";
 import { checkPluginNames, readPluginNames } from "./names.ts";
-import { type InstallRecord, readRecord, writeRecord } from "./record.ts";
+import { type InstallRecord, readRecord, recordEntry, writeRecord } from "./record.ts";
+import { digestRegularFile } from "./regular_file.ts";
 import { Recorder, type Report } from "./report.ts";
 
 /** What {@link installPlugins} installs, from where, to where. */
@@ -33,7 +34,7 @@ export interface InstallOptions {
 /** What to do with one plugin. */
 type Decision =
   | { kind: "install"; verb: "install" | "update" | "replace"; past: string; note: string }
-  | { kind: "unchanged"; note: string; adopt: boolean }
+  | { kind: "unchanged"; note: string; adopt: boolean; sha256: string }
   | { kind: "refuse"; note: string };
 
 /**
@@ -76,7 +77,7 @@ async function installAll(
       }
       if (decision.kind === "unchanged") {
         if (decision.adopt && !options.dryRun) {
-          record.files[name] = { sha256: await sha256File(target) };
+          record.files[name] = { sha256: decision.sha256 };
           recordChanged = true;
         }
         out.left(`${target} alone: ${decision.note}`, false, target);
@@ -109,13 +110,16 @@ async function decide(
   }
   if (!sourceInfo.isFile) throw new InstallError(`The built plugin "${source}" is not a file`);
 
-  const existing = await lstatIfExists(target);
-  if (existing === undefined) {
+  const existing = await digestRegularFile(target);
+  if (existing.kind === "missing") {
     return { kind: "install", verb: "install", past: "installed", note: "" };
   }
-  if (existing.isDirectory) return { kind: "refuse", note: "it is a directory" };
-  const recorded = record.files[name]?.sha256;
-  const current = existing.isFile ? await sha256File(target) : undefined;
+  if (existing.kind === "other" && existing.what === "a directory") {
+    return { kind: "refuse", note: "it is a directory" };
+  }
+  const recorded = recordEntry(record, name)?.sha256;
+  // A symbolic link or a device in its place is never deno-cni's: it is not followed.
+  const current = existing.kind === "file" ? existing.sha256 : undefined;
   const wanted = await sha256File(source);
   if (current === wanted) {
     // Identical bytes are deno-cni's build; only a file already in the record is kept in it.
@@ -124,8 +128,9 @@ async function decide(
         kind: "unchanged",
         note: "unchanged (same content, but not installed by deno-cni)",
         adopt: false,
+        sha256: current,
       }
-      : { kind: "unchanged", note: "unchanged", adopt: recorded !== current };
+      : { kind: "unchanged", note: "unchanged", adopt: recorded !== current, sha256: current };
   }
   if (recorded !== undefined && recorded === current) {
     return { kind: "install", verb: "update", past: "updated", note: "" };

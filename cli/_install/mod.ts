@@ -14,9 +14,16 @@
  */
 export { type ChainOptions, chainPlugin } from "./chain.ts";
 export { BACKUP_SUFFIX, type ChainState, readChainState, STATE_NAME } from "./chain_state.ts";
-export { activeNetwork, confFileNames, isLoadedName, LOADED_EXTENSIONS } from "./conf_files.ts";
+export {
+  activeNetwork,
+  confFileNames,
+  isLoadedName,
+  listConfFiles,
+  LOADED_EXTENSIONS,
+} from "./conf_files.ts";
 export { InstallError, UsageError } from "./errors.ts";
 export { type InstallOptions, installPlugins } from "./install.ts";
+export { RawJson } from "./json_text.ts";
 export {
   type CliOptions,
   DEFAULTS,

@@ -3,6 +3,7 @@
  * checked before anything is touched, so a name can never reach outside the plugin directory.
  */
 import { UsageError } from "./errors.ts";
+import { quoteName } from "./quote.ts";
 
 /** The names of the plugins in a plugins.json file, in its order. */
 export function readPluginNames(manifestPath: string): string[] {
@@ -19,13 +20,28 @@ export function readPluginNames(manifestPath: string): string[] {
   return Object.keys(manifest);
 }
 
-/** Why `name` cannot be a plugin file name, or undefined when it can. */
+/** The longest file name Linux takes, in bytes. */
+export const NAME_MAX = 255;
+
+const encoder = new TextEncoder();
+
+function isControl(character: string): boolean {
+  const code = character.codePointAt(0)!;
+  return code < 0x20 || code === 0x7f;
+}
+
+/**
+ * Why `name` cannot be a plugin file name, or undefined when it can. The same check applies to
+ * names on the command line and to names read back from the install record.
+ */
 export function badNameReason(name: string): string | undefined {
   if (name === "") return "it is empty";
   if (name.includes("/")) return `it contains "/"`;
   if (name.includes("..")) return `it contains ".."`;
   if (name.startsWith(".")) return `it starts with "."`;
   if (name.includes("\0")) return "it contains a NUL byte";
+  if ([...name].some(isControl)) return "it contains a control character";
+  if (encoder.encode(name).length > NAME_MAX) return `it is longer than ${NAME_MAX} bytes`;
   return undefined;
 }
 
@@ -37,10 +53,10 @@ export function checkPluginNames(
 ): void {
   for (const name of names) {
     const reason = badNameReason(name);
-    if (reason !== undefined) throw new UsageError(`Bad plugin name "${name}": ${reason}`);
+    if (reason !== undefined) throw new UsageError(`Bad plugin name ${quoteName(name)}: ${reason}`);
     if (!known.includes(name)) {
       throw new UsageError(
-        `Unknown plugin "${name}": "${manifestPath}" lists ${
+        `Unknown plugin ${quoteName(name)}: "${manifestPath}" lists ${
           known.map((n) => `"${n}"`).join(", ")
         }`,
       );

@@ -75,7 +75,8 @@ export function encodeOrdered(value: unknown): string {
   return encode(value, false);
 }
 
-function encode(value: unknown, sort: boolean): string {
+/** The scalar's text; undefined for an array or an object, which the caller walks. */
+function encodeScalar(value: unknown): string | undefined {
   if (value instanceof RawJson) return value.text;
   if (value instanceof OverflowNumber) return value.text;
   if (value === null || value === undefined) return "null";
@@ -87,13 +88,61 @@ function encode(value: unknown, sort: boolean): string {
     case "boolean":
       return value ? "true" : "false";
     case "object":
-      break;
+      return undefined;
     default:
       throw new Error(`json: unsupported type: ${typeof value}`);
   }
-  if (Array.isArray(value)) return `[${value.map((item) => encode(item, sort)).join(",")}]`;
-  const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).filter((k) => record[k] !== undefined);
-  if (sort) keys.sort(compareUtf8);
-  return `{${keys.map((k) => `${encodeString(k)}:${encode(record[k], sort)}`).join(",")}}`;
+}
+
+/** An array or object being written: its members, and how many are written. */
+type Open =
+  | { readonly items: readonly unknown[]; readonly keys?: undefined; next: number }
+  | { readonly items: Readonly<Record<string, unknown>>; readonly keys: string[]; next: number };
+
+/**
+ * The walk keeps its own stack rather than recursing, so a value nested as deep as Go decodes
+ * (10,000 levels) is written like any other.
+ */
+function encode(root: unknown, sort: boolean): string {
+  const out: string[] = [];
+  const open: Open[] = [];
+  let value = root;
+  for (;;) {
+    const scalar = encodeScalar(value);
+    if (scalar !== undefined) out.push(scalar);
+    else if (Array.isArray(value)) {
+      out.push("[");
+      open.push({ items: value, next: 0 });
+    } else {
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record).filter((k) => record[k] !== undefined);
+      if (sort) keys.sort(compareUtf8);
+      out.push("{");
+      open.push({ items: record, keys, next: 0 });
+    }
+    // Close what is complete; stop at the next member to write.
+    let next = false;
+    while (!next) {
+      const top = open.at(-1);
+      if (top === undefined) return out.join("");
+      if (top.keys === undefined) {
+        if (top.next < top.items.length) {
+          if (top.next > 0) out.push(",");
+          value = top.items[top.next++];
+          next = true;
+        } else {
+          out.push("]");
+          open.pop();
+        }
+      } else if (top.next < top.keys.length) {
+        const key = top.keys[top.next++]!;
+        out.push(top.next > 1 ? "," : "", encodeString(key), ":");
+        value = top.items[key];
+        next = true;
+      } else {
+        out.push("}");
+        open.pop();
+      }
+    }
+  }
 }

@@ -6,7 +6,7 @@
  */
 import type { JsonObject } from "../_decode.ts";
 import { findInPath } from "../delegate.ts";
-import { denoHost } from "../host.ts";
+import { denoHost, type Host } from "../host.ts";
 import type { AnyResult } from "../types.ts";
 import { versionAtLeast } from "../version.ts";
 import { execPlugin } from "./exec_plugin.ts";
@@ -29,10 +29,25 @@ export interface Invocation {
   readonly validate?: boolean;
 }
 
+/**
+ * The executable of the plugin `type`: the one `options.executables` names for it, else the first
+ * in the plugin directories.
+ *
+ * @throws {Error} `failed to find plugin "<type>" in path [...]` (and the other errors of
+ *   `findInPath`)
+ */
+export async function findPlugin(
+  type: string,
+  options: Pick<RuntimeOptions, "path" | "executables">,
+  host: Pick<Host, "isFile"> = denoHost(),
+): Promise<string> {
+  return options.executables?.get(type) ?? await findInPath(type, options.path, host);
+}
+
 /** Runs one plugin for a verb and returns its stdout. */
 export async function invokePlugin(step: Invocation, options: RuntimeOptions): Promise<string> {
   const host = options.host ?? denoHost();
-  const path = await findInPath(step.plugin.type, options.path, host);
+  const path = await findPlugin(step.plugin.type, options, host);
   const rt = step.rt ?? { containerId: "", netns: "", ifName: "" };
   if (step.validate) validateAttachment(step.network.name, rt);
   const stdin = buildPluginStdin(step.plugin, {

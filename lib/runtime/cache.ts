@@ -11,6 +11,7 @@
  * @module
  */
 import { findOverflow, isJsonObject, jsonKind, type JsonObject } from "../_decode.ts";
+import { readDirEntries } from "../_dir_entries.ts";
 import { goQuote } from "../_go_quote.ts";
 import { goText } from "../_go_text.ts";
 import { joinPath } from "../_paths.ts";
@@ -217,6 +218,16 @@ async function readText(path: string): Promise<string | undefined> {
 }
 
 /**
+ * A temporary file name in the results directory: short, so that it fits wherever the entry's
+ * own name (up to 255 bytes) does, and starting with a dot, which no entry does (a network name
+ * starts with a letter or digit).
+ */
+function temporaryName(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  return `.tmp-${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/**
  * Records a successful ADD: writes the attachment's cache file (through a temporary file and a
  * rename, so a reader never sees half of it).
  *
@@ -240,7 +251,7 @@ export async function writeCachedResult(
     result: resultObject(result),
   });
   const dir = joinPath(cacheDir, "results");
-  const temp = `${path}.tmp-${crypto.randomUUID()}`;
+  const temp = joinPath(dir, temporaryName());
   try {
     await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
     await Deno.writeTextFile(temp, text, { mode: 0o600, createNew: true });
@@ -358,7 +369,9 @@ export async function readCachedAttachment(
 /**
  * Every attachment in the cache, in file name order (libcni's `GetCachedAttachments`), only
  * those of `containerId` when it is given. Files that cannot be read or decoded, are not in the
- * current format or name no interface or network are left out; so is a missing directory.
+ * current format or name no interface or network are left out; so are a missing directory, files
+ * whose names are not UTF-8 (which cannot be opened by name here) and temporary files of a write
+ * in progress.
  *
  * @throws {Error} when the results directory exists but cannot be read
  */
@@ -367,15 +380,18 @@ export async function listCachedAttachments(
   containerId = "",
 ): Promise<CachedAttachment[]> {
   const dir = joinPath(cacheDir, "results");
-  const names: string[] = [];
+  // A name that is not UTF-8 but reads as an existing one's is that file again: once is enough.
+  const names = new Set<string>();
   try {
-    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+    for (const entry of (await readDirEntries(dir)).entries) {
+      if (!entry.name.startsWith(".")) names.add(entry.name);
+    }
   } catch (error) {
     if (isNotFound(error)) return [];
     throw new Error(fsErrorText("open", dir, error), { cause: error });
   }
   const attachments: CachedAttachment[] = [];
-  for (const name of names.sort(compareUtf8)) {
+  for (const name of [...names].sort(compareUtf8)) {
     if (containerId !== "") {
       const part = `-${containerId}-`;
       const at = name.indexOf(part);

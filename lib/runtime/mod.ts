@@ -41,12 +41,14 @@ export {
 export {
   configFiles,
   loadNetworkConfigList,
+  type LoadOptions,
   loadPluginConfigFiles,
   NoConfigsFoundError,
   NotFoundError,
   readNetworkConfigFile,
 } from "./load_network.ts";
 export { findInPath, pluginFailure } from "../delegate.ts";
+export { findPlugin } from "./_invoke.ts";
 export { absPath, cleanPath, joinPath } from "../_paths.ts";
 export { splitCniPath } from "../env.ts";
 export {

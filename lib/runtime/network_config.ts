@@ -8,6 +8,7 @@
 import {
   DecodeError,
   findOverflow,
+  foldKey,
   goTypeName,
   isJsonObject,
   jsonKind,
@@ -17,7 +18,8 @@ import {
 import { goQuote } from "../_go_quote.ts";
 import { parseJson } from "../config.ts";
 import { compareVersions, CURRENT_VERSION, parseVersion } from "../version.ts";
-import { encodeSorted } from "./_go_encode.ts";
+import { compareUtf8, encodeSorted } from "./_go_encode.ts";
+import { depthError } from "./_json_depth.ts";
 import { errorText } from "./errors.ts";
 import type { NetworkConfigList, PluginConfig } from "./types.ts";
 
@@ -42,9 +44,9 @@ function stringList(value: unknown, struct: string, field: string): void {
   for (const item of value) stringField(item, struct, field);
 }
 
-/** The members of a JSON object whose keys match `name` ignoring ASCII case, as Go matches. */
+/** Whether a JSON key matches the struct field `name` as Go matches them (see `foldKey`). */
 function sameKey(key: string, name: string): boolean {
-  return key.length === name.length && key.toLowerCase() === name.toLowerCase();
+  return key === name || foldKey(key) === foldKey(name);
 }
 
 function checkIpam(value: unknown): void {
@@ -115,11 +117,17 @@ function capabilitiesOf(value: unknown): Record<string, boolean> {
 
 /**
  * Decodes a plugin configuration that JSON.parse already read. The spec's members must have
- * their types (Go's `types.PluginConf`); every other member passes through untouched.
+ * their types (Go's `types.PluginConf`); every other member passes through untouched. Go decodes
+ * the keys in turn, each one that matches a field ignoring case setting it, so of `type` and
+ * `TYPE` the later one wins. In a configuration list libcni writes each plugin out again, with its
+ * keys sorted by their bytes, before it decodes it: `sorted` decodes in that order (where `type`
+ * comes after every other spelling of it).
  *
+ * @param value the configuration
+ * @param sorted decode the keys in byte order, as for a plugin of a list, not in their own order
  * @throws {Error} `error parsing configuration: ...`, e.g. `missing 'type'`
  */
-export function decodePluginConfig(value: unknown): PluginConfig {
+export function decodePluginConfig(value: unknown, sorted = false): PluginConfig {
   let raw: JsonObject = {};
   let type = "";
   let name = "";
@@ -133,7 +141,9 @@ export function decodePluginConfig(value: unknown): PluginConfig {
       }
       raw = value;
     }
-    for (const [key, member] of Object.entries(raw)) {
+    const members = Object.entries(raw);
+    if (sorted) members.sort(([a], [b]) => compareUtf8(a, b));
+    for (const [key, member] of members) {
       if (sameKey(key, "cniVersion")) stringField(member, "PluginConf", "cniVersion");
       else if (sameKey(key, "name")) name = stringField(member, "PluginConf", "name") ?? name;
       else if (sameKey(key, "type")) type = stringField(member, "PluginConf", "type") ?? type;
@@ -162,6 +172,8 @@ export function parsePluginConfig(input: string | Uint8Array): PluginConfig {
   } catch (error) {
     throw new Error(`error parsing configuration: ${errorText(error)}`, { cause: error });
   }
+  const tooDeep = depthError(value);
+  if (tooDeep !== undefined) throw new Error(`error parsing configuration: ${tooDeep}`);
   return decodePluginConfig(value);
 }
 
@@ -231,6 +243,8 @@ export function parseNetworkConfigList(input: string | Uint8Array): NetworkConfi
     if (error instanceof DecodeError) throw listError(error.message);
     throw error;
   }
+  const tooDeep = depthError(document);
+  if (tooDeep !== undefined) throw listError(tooDeep);
   if (document !== null && !isJsonObject(document)) {
     throw listError(
       `json: cannot unmarshal ${jsonKind(document)} into Go value of type map[string]interface {}`,
@@ -268,7 +282,7 @@ export function parseNetworkConfigList(input: string | Uint8Array): NetworkConfi
     ...base,
     plugins: plugins.map((plugin, i) => {
       try {
-        return decodePluginConfig(plugin);
+        return decodePluginConfig(plugin, true);
       } catch (error) {
         throw new Error(`failed to parse plugin config ${i}: ${errorText(error)}`, {
           cause: error,

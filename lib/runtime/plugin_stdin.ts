@@ -12,6 +12,7 @@ import type { JsonObject } from "../_decode.ts";
 import { formatResult } from "../print.ts";
 import type { AnyResult } from "../types.ts";
 import { encodeOrdered, encodeSorted, RawJson } from "./_go_encode.ts";
+import { depthError } from "./_json_depth.ts";
 import type { PluginConfig } from "./types.ts";
 
 /** What {@link buildPluginStdin} puts into a plugin's configuration. */
@@ -50,13 +51,17 @@ export function runtimeConfigFor(
 }
 
 /**
- * The stdin text for one plugin run.
+ * The stdin text for one plugin run. libcni decodes the configuration it built before it runs the
+ * plugin, so one nested deeper than Go decodes (capability arguments 10,000 levels deep, under
+ * `runtimeConfig`) is refused here, as there.
  *
  * @example
  * ```ts ignore
  * buildPluginStdin(plugin, { name: "mynet", cniVersion: "1.0.0" });
  * // '{"cniVersion":"1.0.0","name":"mynet","type":"noop"}'
  * ```
+ *
+ * @throws {Error} `error parsing configuration: invalid character '[' exceeded max depth`
  */
 export function buildPluginStdin(plugin: PluginConfig, injection: StdinInjection): string {
   const config: [string, unknown][] = Object.entries(plugin.raw);
@@ -73,5 +78,8 @@ export function buildPluginStdin(plugin: PluginConfig, injection: StdinInjection
   for (const [key, value] of Object.entries(injection.extra ?? {})) set(key, value);
   const runtimeConfig = runtimeConfigFor(plugin, injection.capabilityArgs);
   if (runtimeConfig !== undefined) set("runtimeConfig", runtimeConfig);
-  return encodeSorted(Object.fromEntries(config));
+  const document = Object.fromEntries(config);
+  const tooDeep = depthError(document);
+  if (tooDeep !== undefined) throw new Error(`error parsing configuration: ${tooDeep}`);
+  return encodeSorted(document);
 }

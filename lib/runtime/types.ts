@@ -112,6 +112,11 @@ export interface RuntimeOptions {
   readonly cacheDir?: string;
   /** Runs the plugins and looks for them; default `denoHost()`. */
   readonly host?: Host;
+  /**
+   * Executables to run for plugin types instead of looking the type up in `path` (a plugin given
+   * by its path). The plugins still get `path` as CNI_PATH, to find their delegates in.
+   */
+  readonly executables?: ReadonlyMap<string, string>;
   /** How long one plugin may run before its process group is killed; default 5 minutes. */
   readonly timeoutMs?: number;
   /**

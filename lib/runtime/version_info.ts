@@ -7,10 +7,10 @@
 import { isJsonObject, jsonKind } from "../_decode.ts";
 import { goQuote } from "../_go_quote.ts";
 import { parseJson } from "../config.ts";
-import { findInPath } from "../delegate.ts";
 import { denoHost } from "../host.ts";
 import type { VersionInfo } from "../types.ts";
 import { CURRENT_VERSION } from "../version.ts";
+import { findPlugin } from "./_invoke.ts";
 import { errorText } from "./errors.ts";
 import { execPlugin } from "./exec_plugin.ts";
 import type { NetworkConfigList, RuntimeOptions } from "./types.ts";
@@ -79,7 +79,7 @@ export function decodeVersionInfo(stdout: string): VersionInfo {
  */
 export async function getVersionInfo(type: string, options: RuntimeOptions): Promise<VersionInfo> {
   const host = options.host ?? denoHost();
-  const path = await findInPath(type, options.path, host);
+  const path = await findPlugin(type, options, host);
   const env = {
     CNI_COMMAND: "VERSION",
     CNI_CONTAINERID: "",

@@ -1,9 +1,15 @@
 /**
  * The TypeScript cnitool against Go's: tests/cnitool, built on Debian's libcni 1.1.2, and
- * cli/cnitool.ts run the repository's networks (netconf/*.conflist of cniVersion 1.0.0, the
- * version libcni 1.1.2 speaks) for the same namespace, with one shared cache directory. They must
- * give the same results as data and the same failures (exit status, message, error code), and
- * each must CHECK and DEL what the other added.
+ * cli/cnitool.ts run the project's own networks (netconf/*.conflist of cniVersion 1.0.0, the
+ * version libcni 1.1.2 speaks, made only of the plugins the project ships and reference plugins)
+ * for the same namespace, with one shared cache directory. They must give the same results as
+ * data and the same failures (exit status, message, error code), and each must CHECK and DEL what
+ * the other added.
+ *
+ * A network that uses a plugin `deno task new` wrote (into plugins/) is left out, with a line
+ * saying so: its needs are its author's (the scaffold's IPAM plugin, for one, may write only under
+ * /var/lib/cni, where this test does not put reservations), and adding a plugin the documented
+ * way must not break the project's tests.
  *
  * Known differences, normalised here: libcni 1.1.2 prints an empty `"dns": {}` in 1.0.0 results,
  * which spec 1.1.0's libcni (and this tool) leave out; its 1.0.0 result type has none of the
@@ -23,6 +29,7 @@ import {
   requireE2e,
 } from "./_netns.ts";
 import { PROJECT_NETCONF } from "./_deno_cni.ts";
+import { type PluginEntry, readManifest } from "../../scripts/manifest.ts";
 import {
   lines,
   runTool,
@@ -40,15 +47,46 @@ function isRecord(value: unknown): value is Json {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** The repository's networks that libcni 1.1.2 can run: netconf/*.conflist of version 1.0.0. */
-function repositoryNetworks(): { file: string; list: Json }[] {
+/** Where `deno task new` (scripts/new.ts) writes a newcomer's plugins. */
+const SCAFFOLD_DIR = "plugins/";
+
+/** Every plugin type a network names: its plugins' and their IPAM plugins'. */
+function typesOf(list: Json): string[] {
+  const plugins = Array.isArray(list.plugins) ? list.plugins.filter(isRecord) : [];
+  return plugins
+    .flatMap((plugin) => [plugin.type, isRecord(plugin.ipam) ? plugin.ipam.type : undefined])
+    .filter((type): type is string => typeof type === "string");
+}
+
+/** The networks this test runs, and why each other one is left out. */
+interface Selection {
+  readonly networks: { file: string; list: Json }[];
+  readonly leftOut: string[];
+}
+
+/**
+ * The project's own networks that libcni 1.1.2 can run: the `.conflist` files of `dir` of version
+ * 1.0.0 that use no plugin of `manifest` whose entry file is in plugins/ (the scaffold's).
+ */
+function projectNetworks(dir: string, manifest: readonly PluginEntry[]): Selection {
+  const scaffolded = new Set(
+    manifest.filter((p) => p.entry.startsWith(SCAFFOLD_DIR)).map((p) => p.name),
+  );
   const networks: { file: string; list: Json }[] = [];
-  for (const entry of Deno.readDirSync(PROJECT_NETCONF)) {
+  const leftOut: string[] = [];
+  for (const entry of Deno.readDirSync(dir)) {
     if (!entry.isFile || !entry.name.endsWith(".conflist")) continue;
-    const list: unknown = JSON.parse(Deno.readTextFileSync(`${PROJECT_NETCONF}/${entry.name}`));
-    if (isRecord(list) && list.cniVersion === "1.0.0") networks.push({ file: entry.name, list });
+    const list: unknown = JSON.parse(Deno.readTextFileSync(`${dir}/${entry.name}`));
+    if (!isRecord(list) || list.cniVersion !== "1.0.0") continue;
+    const theirs = typesOf(list).filter((type) => scaffolded.has(type));
+    if (theirs.length > 0) {
+      leftOut.push(`netconf/${entry.name} uses ${theirs.join(", ")}, a plugin of ${SCAFFOLD_DIR}`);
+    } else {
+      networks.push({ file: entry.name, list });
+    }
   }
-  return networks.sort((a, b) => a.file < b.file ? -1 : 1);
+  networks.sort((a, b) => a.file < b.file ? -1 : 1);
+  return { networks, leftOut: leftOut.sort() };
 }
 
 /** The list with host-local's reservations in `dataDir`, so the machine's stay untouched. */
@@ -125,7 +163,59 @@ function assertSameOutcome(go: ToolOutput, ts: ToolOutput): void {
   );
 }
 
-for (const { file, list } of repositoryNetworks()) {
+Deno.test("only the project's own networks are compared: a scaffolded plugin's are left out", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "dcni-diff-select-" });
+  try {
+    const write = (file: string, list: Json) =>
+      Deno.writeTextFileSync(`${dir}/${file}`, JSON.stringify(list));
+    const bridge = (ipamType: string) => ({
+      type: "bridge",
+      bridge: "cni-x",
+      ipam: { type: ipamType, range: "10.31.0.0/29" },
+    });
+    write("own.conflist", {
+      cniVersion: "1.0.0",
+      name: "own",
+      plugins: [bridge("host-local"), { type: "sample" }],
+    });
+    write("ipam.conflist", { cniVersion: "1.0.0", name: "ipam", plugins: [bridge("myipam")] });
+    write("chained.conflist", {
+      cniVersion: "1.0.0",
+      name: "chained",
+      plugins: [bridge("host-local"), { type: "mychained" }],
+    });
+    write("old.conflist", { cniVersion: "0.4.0", name: "old", plugins: [{ type: "sample" }] });
+    write("notes.txt", { cniVersion: "1.0.0" });
+    const manifest: PluginEntry[] = [
+      { name: "sample", entry: "main.ts", about: "", permissions: [] },
+      { name: "myipam", entry: "plugins/myipam.ts", about: "", permissions: [] },
+      { name: "mychained", entry: "plugins/mychained.ts", about: "", permissions: [] },
+    ];
+    const selection = projectNetworks(dir, manifest);
+    await t.step("the project's network of version 1.0.0 is run", () => {
+      assert.deepEqual(selection.networks.map((n) => n.file), ["own.conflist"]);
+    });
+    await t.step("a network with a scaffolded plugin, as IPAM or in the chain, is left out", () => {
+      assert.deepEqual(selection.leftOut, [
+        "netconf/chained.conflist uses mychained, a plugin of plugins/",
+        "netconf/ipam.conflist uses myipam, a plugin of plugins/",
+      ]);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  await t.step("the shipped networks of netconf/ are all run", () => {
+    const files = projectNetworks(PROJECT_NETCONF, readManifest()).networks.map((n) => n.file);
+    for (const file of ["mysample.conflist", "noop.conflist", "ptp.conflist"]) {
+      assert.ok(files.includes(file), `netconf/${file} is run`);
+    }
+  });
+});
+
+const selection = projectNetworks(PROJECT_NETCONF, readManifest());
+for (const reason of selection.leftOut) console.log(`cnitool differential: left out ${reason}`);
+
+for (const { file, list } of selection.networks) {
   const network = list.name as string;
   const types = (list.plugins as Json[]).map((p) => p.type as string);
 

@@ -3,7 +3,8 @@
  * netconf/mysample.conflist (the reference bridge and host-local from /usr/lib/cni, then the
  * project's sample) for a network namespace of the test's own, with the bridge's side in a second
  * namespace, through ADD, CHECK and DEL; the walkthrough's command exactly as written; a throwaway
- * namespace with --netns-new; and GC and STATUS with the project's 1.1.0 plugins.
+ * namespace with --netns-new, also when a plugin of the chain fails; and GC and STATUS with the
+ * project's 1.1.0 plugins.
  */
 import assert from "node:assert/strict";
 import { type CnitoolFixture, setUpCnitool } from "./_cnitool_fixture.ts";
@@ -226,9 +227,11 @@ Deno.test({
         runtimeNetns: runtime,
         cwd: REPO_ROOT,
       };
+      // The cache goes to the test's directory, not the machine's /var/lib/cni.
+      const cacheDir = `--cache-dir=${fixture.options.cacheDir}`;
       const task = (verb: string) =>
         runTool(
-          [Deno.execPath(), "task", "-q", "cnitool", verb, "mysample", container.path],
+          [Deno.execPath(), "task", "-q", "cnitool", cacheDir, verb, "mysample", container.path],
           walkthrough,
         );
 
@@ -250,7 +253,16 @@ Deno.test({
       await t.step("relative paths are taken from where the command is typed", async () => {
         // From a subdirectory, ./bin and ./netconf do not exist: the tool says so.
         const fromTests = await runTool(
-          [Deno.execPath(), "task", "-q", "cnitool", "check", "mysample", container.path],
+          [
+            Deno.execPath(),
+            "task",
+            "-q",
+            "cnitool",
+            cacheDir,
+            "check",
+            "mysample",
+            container.path,
+          ],
           { ...walkthrough, cwd: `${REPO_ROOT}/tests` },
         );
         assert.equal(fromTests.code, 1);
@@ -295,6 +307,50 @@ Deno.test({
       assert.deepEqual(await cacheEntries(fixture), []);
       const bridge = (original.plugins as Json[])[0]!.bridge as string;
       assert.deepEqual(await linkNames(runtime), [bridge, "lo"]);
+    } finally {
+      await cleanup.run();
+    }
+  },
+});
+
+Deno.test({
+  name: "cnitool --netns-new add: when a later plugin fails, DEL releases the address first",
+  ignore: skip !== undefined,
+  async fn() {
+    const cleanup = new Cleanup();
+    try {
+      const fixture = await setUp(cleanup);
+      const { options, dataDir, runtime, dir } = fixture;
+      // The walkthrough's bridge with host-local, then a plugin whose ADD fails.
+      await Deno.mkdir(`${dir}/bin`);
+      await Deno.writeTextFile(
+        `${dir}/bin/fails`,
+        "#!/bin/sh\ncat >/dev/null\n" +
+          '[ "$CNI_COMMAND" = ADD ] || exit 0\n' +
+          `echo '{"cniVersion":"1.0.0","code":11,"msg":"no room"}'\nexit 1\n`,
+        { mode: 0o755 },
+      );
+      await Deno.chmod(`${dir}/bin/fails`, 0o755);
+      const original = withDataDir(await repoNetwork("mysample.conflist"), dataDir);
+      const bridge = (original.plugins as Json[])[0]!;
+      await writeList(fixture, "failing.conflist", {
+        ...original,
+        name: "failing",
+        plugins: [bridge, { type: "fails" }],
+      });
+      const name = `dcni-${randomHex(10)}`;
+      cleanup.defer(() => deleteNetns({ name, path: `/var/run/netns/${name}` }));
+      const add = await tsCnitool(["--netns-new", "add", "failing", name], {
+        ...options,
+        cniPath: [...options.cniPath, `${dir}/bin`],
+      });
+      assert.equal(add.code, 1);
+      assert.equal(add.stderr, 'plugin type="fails" failed (add): no room\ncode=11\n');
+      // host-local's address is released, the namespace and the cache entry are gone.
+      assert.deepEqual(await hostLocalReservations(dataDir, "failing"), []);
+      assert.equal(await exists(`/var/run/netns/${name}`), false);
+      assert.deepEqual(await cacheEntries(fixture), []);
+      assert.deepEqual(await linkNames(runtime), [bridge.bridge as string, "lo"]);
     } finally {
       await cleanup.run();
     }

@@ -3,13 +3,15 @@
  * networks (netconf/, after `make bin`) and Debian's reference plugins where they conform, in
  * namespaces of its own; it fails the broken plugins of tests/testdata/conform/ naming the check
  * each gets wrong; and it leaves nothing behind: no namespace, no link in the machine's namespace,
- * no temporary directory, no host-local reservation, also when interrupted.
+ * no temporary directory, no host-local reservation, and no process of a plugin's, also when
+ * interrupted.
  */
 import assert from "node:assert/strict";
 import { CONFORM_PERMISSIONS } from "../../cli/conform.ts";
-import type { CheckResult } from "../../cli/_conform/types.ts";
+import { checksWith, type ConformRun, runConform } from "./_conform.ts";
 import { configPath, FAKE_PLUGINS, writeLaunchers } from "../testdata/conform/fakes.ts";
 import { ensureProjectBin, PROJECT_BIN, PROJECT_NETCONF } from "./_deno_cni.ts";
+import { groupGone as groupMembersGone, killGroup } from "../runtime/_process_groups.ts";
 import {
   Cleanup,
   createNetns,
@@ -42,66 +44,8 @@ if (skip !== undefined) console.log(skip);
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
-interface Summary {
-  readonly checks: number;
-  readonly passed: number;
-  readonly failed: number;
-  readonly skipped: number;
-}
-
-interface Report {
-  readonly network: string;
-  readonly checks: readonly CheckResult[];
-  readonly summary: Summary;
-}
-
-interface ConformRun {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly report: Report;
-}
-
-/** Runs conform as its task does, in a clean environment, with --json to a file. */
-async function conform(
-  args: readonly string[],
-  env: Readonly<Record<string, string>>,
-  dir: string,
-): Promise<ConformRun> {
-  const json = `${dir}/report-${crypto.randomUUID()}.json`;
-  const vars: Record<string, string> = {
-    PATH: Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin",
-    ...env,
-  };
-  for (const name of ["HOME", "DENO_DIR"]) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) vars[name] = value;
-  }
-  const output = await run(
-    [
-      Deno.execPath(),
-      "run",
-      ...CONFORM_PERMISSIONS,
-      `${ROOT}/cli/conform.ts`,
-      "--json",
-      json,
-      ...args,
-    ],
-    { env: vars, clearEnv: true },
-  );
-  let report: Report;
-  try {
-    report = JSON.parse(await Deno.readTextFile(json));
-  } catch {
-    throw new Error(`conform wrote no report (exit ${output.code}): ${output.stderr}`);
-  }
-  await Deno.remove(json);
-  return { ...output, report };
-}
-
-function outcomes(report: Report, outcome: CheckResult["outcome"]): string[] {
-  return report.checks.filter((c) => c.outcome === outcome).map((c) => `${c.plugin} ${c.check}`);
-}
+const outcomes = checksWith;
+const conform = runConform;
 
 /** Asserts that every check passed, with exactly `skipped` ("plugin check") skipped. */
 function assertPassed(result: ConformRun, skipped: readonly string[]): void {
@@ -415,52 +359,144 @@ Deno.test({
   },
 });
 
+/**
+ * What a stream prints, gathered as it comes; `seen(text)` resolves as soon as the text has
+ * appeared (or the stream ended), within the same turn that read it.
+ */
+function gather(stream: ReadableStream<Uint8Array>): {
+  text(): string;
+  seen(part: string): Promise<void>;
+  done: Promise<void>;
+} {
+  let text = "";
+  const decoder = new TextDecoder();
+  const waiting: { part: string; resolve: () => void }[] = [];
+  const wake = (ended: boolean) => {
+    for (const w of waiting.splice(0)) {
+      if (ended || text.includes(w.part)) w.resolve();
+      else waiting.push(w);
+    }
+  };
+  const done = (async () => {
+    for await (const chunk of stream) {
+      text += decoder.decode(chunk, { stream: true });
+      wake(false);
+    }
+    wake(true);
+  })();
+  return {
+    text: () => text,
+    seen: (part) =>
+      text.includes(part)
+        ? Promise.resolve()
+        : new Promise((resolve) => waiting.push({ part, resolve })),
+    done,
+  };
+}
+
+/** Waits for `check` to hold, at most `timeoutMs` (generous: the machine may be busy). */
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!await check()) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 Deno.test({
-  name: "an interrupted conform still removes its namespaces and temporary directory",
+  name:
+    "an interrupted conform kills its plugin and removes its namespaces and temporary directory",
   ignore: skip !== undefined,
-  async fn() {
+  async fn(t) {
     const cleanup = new Cleanup();
     try {
       const dir = await makeTempDir(cleanup, "dcni-conform-");
-      // A plugin that takes 10 s to answer VERSION: conform is interrupted while it waits (its
-      // first start may compile the tool, which takes seconds on a cold cache).
+      // A plugin that hangs in VERSION, after it wrote its process ID (its process group's).
       await Deno.mkdir(`${dir}/bin`);
-      await Deno.writeTextFile(`${dir}/bin/slow`, "#!/bin/sh\nexec sleep 10\n", { mode: 0o755 });
-      await Deno.chmod(`${dir}/bin/slow`, 0o755);
       await Deno.writeTextFile(
-        `${dir}/slow.json`,
-        JSON.stringify({ cniVersion: "1.0.0", name: "slow", type: "slow" }),
+        `${dir}/bin/hang`,
+        `#!/bin/sh\necho $$ >> '${dir}/pids'\nexec sleep 120\n`,
+        { mode: 0o755 },
       );
-      const before = await traces();
-      const child = new Deno.Command(Deno.execPath(), {
-        args: ["run", ...CONFORM_PERMISSIONS, `${ROOT}/cli/conform.ts`, "--config", "slow.json"],
-        cwd: dir,
-        // Only what conform needs: an INIT_CWD inherited from `deno task` would move it elsewhere.
-        clearEnv: true,
-        env: {
-          CNI_PATH: `${dir}/bin`,
-          PATH: Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin",
-        },
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const started = Date.now();
-      // Wait for its namespaces, then interrupt it.
-      let namespaces: string[] = [];
-      while (namespaces.length < 2 && Date.now() - started < 9000) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        namespaces = (await traces()).namespaces.filter((n) => !before.namespaces.includes(n));
+      await Deno.chmod(`${dir}/bin/hang`, 0o755);
+      await Deno.writeTextFile(
+        `${dir}/hang.json`,
+        JSON.stringify({ cniVersion: "1.0.0", name: "hang", type: "hang" }),
+      );
+      const pids = async () =>
+        (await Deno.readTextFile(`${dir}/pids`).catch(() => "")).split("\n").filter((l) => l)
+          .map(Number);
+      const rows: [string, Deno.Signal[]][] = [
+        ["SIGTERM", ["SIGTERM"]],
+        ["SIGINT twice, as Ctrl-C often delivers it: the second waits for the cleanup", [
+          "SIGINT",
+          "SIGINT",
+        ]],
+      ];
+      for (const [name, signals] of rows) {
+        await t.step(name, async () => {
+          await Deno.remove(`${dir}/pids`).catch(() => {});
+          const before = await traces();
+          const child = new Deno.Command(Deno.execPath(), {
+            args: [
+              "run",
+              ...CONFORM_PERMISSIONS,
+              `${ROOT}/cli/conform.ts`,
+              "--config",
+              "hang.json",
+            ],
+            cwd: dir,
+            // Only what conform needs: an INIT_CWD inherited from `deno task` would move it.
+            clearEnv: true,
+            env: {
+              CNI_PATH: `${dir}/bin`,
+              PATH: Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin",
+            },
+            stdout: "piped",
+            stderr: "piped",
+          }).spawn();
+          const stdout = gather(child.stdout);
+          const stderr = gather(child.stderr);
+          let pgid: number | undefined;
+          try {
+            // The plugin runs once conform made its namespaces; then interrupt it.
+            await until("the plugin", async () => (await pids()).length > 0);
+            pgid = (await pids())[0]!;
+            const started = Date.now();
+            const [first, ...later] = signals;
+            child.kill(first!);
+            for (const signal of later) {
+              // At once when conform says it is cleaning up: the signal comes in the middle of it.
+              await stderr.seen(`conform: ${first}, cleaning up`);
+              try {
+                child.kill(signal);
+              } catch {
+                // It finished first; what it left is checked all the same.
+              }
+            }
+            const status = await child.status;
+            await Promise.all([stdout.done, stderr.done]);
+            assert.equal(status.code, 130, stderr.text());
+            assert.match(stderr.text(), new RegExp(`conform: ${first}, cleaning up`));
+            assert.equal(stdout.text(), "");
+            // Well before the plugin's 120 s: it was killed, with its process group.
+            assert.ok(Date.now() - started < 60_000);
+            const members = await groupMembersGone(pgid);
+            assert.deepEqual(members, []);
+            assert.deepEqual(await pids(), [pgid]);
+            assert.deepEqual(await traces(), before);
+          } finally {
+            if (pgid !== undefined) killGroup(pgid);
+            try {
+              child.kill("SIGKILL");
+            } catch {
+              // It ended.
+            }
+            await child.status;
+            await Promise.all([stdout.done, stderr.done]).catch(() => {});
+          }
+        });
       }
-      assert.equal(namespaces.length, 2, "conform made no namespaces");
-      child.kill("SIGTERM");
-      const output = await child.output();
-      assert.equal(output.code, 130);
-      assert.match(new TextDecoder().decode(output.stderr), /conform: SIGTERM, cleaning up/);
-      // The slow plugin still runs out its 10 s; then nothing is left.
-      await new Promise((resolve) =>
-        setTimeout(resolve, Math.max(0, 10_300 - (Date.now() - started)))
-      );
-      assert.deepEqual(await traces(), before);
     } finally {
       await cleanup.run();
     }

@@ -3,7 +3,8 @@
  * tests/cnitool, as a runtime would run a newcomer's plugins: the reference `ptp` takes its
  * address from `static-list`, and `sysctl-tune` is chained after it. The plugins run from a copy
  * of the project outside the repository, through launchers in the test's own CNI_PATH directory
- * that run `deno run` with exactly the permissions the project compiles them with.
+ * that run `deno run` with exactly the permissions the project compiles them with: sysctl-tune
+ * writes the container's sysctls in its own process (`--allow-ffi`) and may run no program.
  *
  * Everything happens in namespaces of the test's own: the container, and a "runtime" namespace
  * in which cnitool and the plugins run, so ptp's host side and its forwarding switch never touch

@@ -2,7 +2,10 @@
  * Runs the TypeScript cnitool (cli/cnitool.ts) as a process, the way `deno task cnitool` runs it:
  * this Deno with the tool's permission flags, a clean environment holding PATH and the cnitool
  * variables, optionally inside a "runtime" network namespace (`nsenter --net`) so the host side
- * of the plugins' links stays out of the machine's namespace.
+ * of the plugins' links stays out of the machine's namespace. The cache directory and container
+ * ID go to the TypeScript cnitool as `--cache-dir` and `--container-id` (like Go's cnitool, it
+ * reads no variable for them); the environment also holds them as CNI_CACHE_DIR and
+ * CNI_CONTAINERID, which the Go test tool (tests/cnitool) reads.
  */
 import { CNITOOL_PERMISSIONS } from "../../cli/cnitool.ts";
 import type { Netns } from "../e2e/_netns.ts";
@@ -84,9 +87,47 @@ export async function runTool(
   return { code: output.code, stdout, stderr: decoder.decode(output.stderr), result };
 }
 
+/** The options that tell the TypeScript cnitool the cache directory and container ID. */
+export function tsCnitoolFlags(options: ToolOptions): string[] {
+  return [
+    `--cache-dir=${options.cacheDir}`,
+    ...(options.containerId === undefined ? [] : [`--container-id=${options.containerId}`]),
+  ];
+}
+
+/** The command line of `cnitool <args>` (the TypeScript one). */
+function tsCommand(args: readonly string[], options: ToolOptions): string[] {
+  return [
+    Deno.execPath(),
+    "run",
+    ...CNITOOL_PERMISSIONS,
+    CNITOOL_ENTRY,
+    ...tsCnitoolFlags(options),
+    ...args,
+  ];
+}
+
 /** Runs `cnitool <args>` (the TypeScript one). */
 export function tsCnitool(args: readonly string[], options: ToolOptions): Promise<ToolOutput> {
-  return runTool([Deno.execPath(), "run", ...CNITOOL_PERMISSIONS, CNITOOL_ENTRY, ...args], options);
+  return runTool(tsCommand(args, options), options);
+}
+
+/**
+ * Starts `cnitool <args>` (the TypeScript one) in a process group of its own, as a shell starts a
+ * command line, and returns at once; stdout and stderr are piped.
+ */
+export function spawnTsCnitool(args: readonly string[], options: ToolOptions): Deno.ChildProcess {
+  const [program, ...rest] = tsCommand(args, options);
+  return new Deno.Command(program!, {
+    args: rest,
+    cwd: options.cwd ?? REPO_ROOT,
+    env: toolEnv(options),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    detached: true,
+  }).spawn();
 }
 
 /** stderr without its last newline, as lines. */

@@ -15,6 +15,8 @@ export interface Reply {
   readonly exit?: number;
   /** Seconds to sleep first. */
   readonly sleep?: number;
+  /** Seconds a child left running in the background sleeps (its output goes nowhere). */
+  readonly background?: number;
 }
 
 /** One recorded run. */
@@ -28,6 +30,8 @@ export interface Call {
   readonly stdin: string;
   /** stdin parsed; an empty object when it is not JSON. */
   readonly config: JsonObject;
+  /** The process ID of the run, which led its process group. */
+  readonly pid: number;
 }
 
 const SCRIPT = (root: string) =>
@@ -39,12 +43,14 @@ cmd=\${CNI_COMMAND:-NONE}
 n=$(ls "$root/calls" | wc -l)
 call="$root/calls/$(printf '%04d' "$n")"
 mkdir "$call"
+printf '%s' "$$" > "$call/pid"
 cat > "$call/stdin"
 env -0 > "$call/env"
 printf '%s' "$me" > "$call/plugin"
 printf '%s' "$dir" > "$call/dir"
 r="$root/replies/$me/$cmd"
 [ -d "$r" ] || r="$root/replies/$me/any"
+[ -f "$r/background" ] && { sleep "$(cat "$r/background")" </dev/null >/dev/null 2>&1 & }
 [ -f "$r/sleep" ] && sleep "$(cat "$r/sleep")"
 [ -f "$r/stderr" ] && cat "$r/stderr" >&2
 [ -f "$r/stdout" ] && cat "$r/stdout"
@@ -110,6 +116,9 @@ export class FakePlugins {
     if (reply.stderr !== undefined) await Deno.writeTextFile(`${dir}/stderr`, reply.stderr);
     if (reply.exit !== undefined) await Deno.writeTextFile(`${dir}/exit`, String(reply.exit));
     if (reply.sleep !== undefined) await Deno.writeTextFile(`${dir}/sleep`, String(reply.sleep));
+    if (reply.background !== undefined) {
+      await Deno.writeTextFile(`${dir}/background`, String(reply.background));
+    }
   }
 
   /** The calls so far, oldest first. */
@@ -139,6 +148,7 @@ export class FakePlugins {
         env,
         stdin,
         config,
+        pid: Number(await Deno.readTextFile(`${at}/pid`)),
       });
     }
     return calls;

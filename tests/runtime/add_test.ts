@@ -99,6 +99,19 @@ Deno.test("addNetworkList() caches the last result with the list's bytes", async
   });
 });
 
+Deno.test("addNetworkList() caches an attachment whose cache file name is 255 bytes", async () => {
+  await withFakes(async (fakes) => {
+    await fakes.add("only", { ADD: { stdout: RESULT_040 } });
+    const list = listOf("1.0.0", [{ type: "only" }]);
+    // "net-" + the ID + "-eth0": 255 bytes, the longest name a file may have.
+    const rt = { ...RT, containerId: "c".repeat(255 - "net--eth0".length) };
+    await addNetworkList(list, rt, fakes.options());
+    const names = [...Deno.readDirSync(`${fakes.cacheDir}/results`)].map((e) => e.name);
+    assert.deepEqual(names, [`net-${rt.containerId}-eth0`]);
+    assert.equal(new TextEncoder().encode(names[0]).length, 255);
+  });
+});
+
 Deno.test("addNetworkList() speaks every spec version", async (t) => {
   await withFakes(async (fakes) => {
     const legacy = '{"ip4":{"ip":"10.0.0.2/24"}}';

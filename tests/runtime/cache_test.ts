@@ -12,6 +12,7 @@ import {
   writeCachedResult,
 } from "../../lib/runtime/cache.ts";
 import type { RuntimeConf } from "../../lib/runtime/types.ts";
+import { rawName, writeRawName } from "./_raw_names.ts";
 
 const testdata = (name: string) => new URL(`./testdata/${name}`, import.meta.url);
 
@@ -293,5 +294,40 @@ Deno.test("deleteCachedResult() removes the entry; a missing one is fine", async
     assert.deepEqual([...Deno.readDirSync(`${dir}/results`)], []);
     await deleteCachedResult(dir, "n", key);
     await deleteCachedResult(dir, "n", { containerId: "", ifName: "" });
+  });
+});
+
+Deno.test("listCachedAttachments() leaves out names that are not UTF-8 and files being written", async () => {
+  await withCache(async (dir) => {
+    await Deno.mkdir(`${dir}/results`);
+    const entry = (network: string, containerId: string) =>
+      encodeCacheEntry({
+        containerId,
+        ifName: "eth0",
+        networkName: network,
+        netns: "/n",
+        config: new Uint8Array(),
+      });
+    await Deno.writeTextFile(`${dir}/results/a-c1-eth0`, entry("a", "c1"));
+    // Its name reads as the next one's: it must not make that entry count twice.
+    await writeRawName(`${dir}/results`, rawName("b\xff-c2-eth0"), entry("z", "c9"));
+    await Deno.writeTextFile(`${dir}/results/b\ufffd-c2-eth0`, entry("b", "c2"));
+    await writeRawName(`${dir}/results`, rawName("\xff-c3-eth0"), entry("y", "c3"));
+    await Deno.writeTextFile(`${dir}/results/.tmp-0123456789abcdef`, entry("t", "c4"));
+    const all = await listCachedAttachments(dir);
+    assert.deepEqual(all.map((a) => `${a.networkName}/${a.containerId}`), ["a/c1", "b/c2"]);
+  });
+});
+
+Deno.test("writeCachedResult() writes a cache file whose name is 255 bytes, the most a name holds", async () => {
+  await withCache(async (dir) => {
+    const containerId = "c".repeat(255 - "n--eth0".length);
+    const rt = { containerId, netns: "/n", ifName: "eth0" };
+    const result = decodeResult("1.0.0", { cniVersion: "1.0.0" });
+    await writeCachedResult(dir, { name: "n", bytes: new Uint8Array() }, rt, result);
+    const names = [...Deno.readDirSync(`${dir}/results`)].map((e) => e.name);
+    assert.deepEqual(names, [`n-${containerId}-eth0`]);
+    assert.equal(names[0]!.length, 255);
+    assert.equal((await readCachedAttachment(dir, "n", rt))?.containerId, containerId);
   });
 });

@@ -3,6 +3,7 @@ import { goTypeName, jsonKind } from "../../lib/_decode.ts";
 import { goJsonSyntaxError } from "../../lib/_go_json.ts";
 import { parseJson } from "../../lib/config.ts";
 import { compareUtf8, encodeOrdered, encodeSorted, RawJson } from "../../lib/runtime/_go_encode.ts";
+import { depthError } from "../../lib/runtime/_json_depth.ts";
 
 interface GoCase {
   readonly input: string;
@@ -85,4 +86,34 @@ Deno.test("goTypeName() and jsonKind() name decoded values as Go does", async (t
       assert.equal(jsonKind(value), kind);
     });
   }
+});
+
+Deno.test("encodeSorted() and encodeOrdered() write values nested as deep as Go decodes", async (t) => {
+  for (const depth of [2_500, 10_000, 100_000]) {
+    await t.step(`${depth} levels`, () => {
+      const arrays = "[".repeat(depth) + "]".repeat(depth);
+      assert.equal(encodeSorted(JSON.parse(arrays)), arrays);
+      const objects = '{"b":1,"a":'.repeat(depth) + "null" + "}".repeat(depth);
+      const sorted = '{"a":'.repeat(depth) + "null" + ',"b":1}'.repeat(depth);
+      assert.equal(encodeSorted(JSON.parse(objects)), sorted);
+      assert.equal(encodeOrdered(JSON.parse(objects)), objects);
+    });
+  }
+  await t.step("empty containers, scalars and undefined members", () => {
+    assert.equal(encodeSorted([[], {}, [{}], 1, "x", true, null]), '[[],{},[{}],1,"x",true,null]');
+    assert.equal(encodeSorted({ b: undefined, a: [undefined] }), '{"a":[null]}');
+    assert.equal(encodeSorted("<"), '"\\u003c"');
+  });
+});
+
+Deno.test("depthError() names the first array or object past Go's 10,000 levels", () => {
+  const nest = (depth: number) => JSON.parse("[".repeat(depth) + "]".repeat(depth));
+  assert.equal(depthError(nest(10_000)), undefined);
+  assert.equal(depthError(nest(10_001)), "invalid character '[' exceeded max depth");
+  assert.equal(depthError({ a: nest(9_999) }), undefined);
+  assert.equal(
+    depthError({ a: [1, { b: nest(9_999) }] }),
+    "invalid character '[' exceeded max depth",
+  );
+  assert.equal(depthError(["x", 1, null]), undefined);
 });

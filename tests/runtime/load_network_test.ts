@@ -5,6 +5,7 @@ import {
   NoConfigsFoundError,
   NotFoundError,
 } from "../../lib/runtime/load_network.ts";
+import { rawName, writeRawName } from "./_raw_names.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "dcni-netconf-" });
@@ -140,6 +141,51 @@ Deno.test("configFiles() lists files by name, not directories, with the given ex
     assert.deepEqual(await configFiles(`${dir}/missing`, [".conf"]), []);
     await assert.rejects(() => configFiles(`${dir}/c.conf`, [".conf"]), {
       message: `open ${dir}/c.conf: not a directory`,
+    });
+  });
+});
+
+Deno.test("loadNetworkConfigList() leaves out a file whose name is not UTF-8, with a warning", async (t) => {
+  await withDir(async (dir) => {
+    // Go opens it by its bytes; here no string names it. It holds another network, and the ones
+    // asked for load all the same.
+    await writeRawName(dir, rawName("05-\xff.conflist"), list("other", ["x"]));
+    await writeRawName(dir, rawName("05-\xff.conf"), '{"name":"other","type":"x"}');
+    await writeRawName(dir, rawName("\xff.txt"), "not a configuration");
+    await Deno.writeTextFile(`${dir}/10-a.conflist`, list("net", ["first"]));
+    await Deno.writeTextFile(`${dir}/20-b.conf`, '{"name":"single","type":"one"}');
+    await Deno.mkdir(`${dir}/net`);
+    await writeRawName(`${dir}/net`, rawName("\xff.conf"), '{"type":"z"}');
+    await Deno.writeTextFile(`${dir}/net/a.conf`, '{"type":"second"}');
+    const warnings: string[] = [];
+    const warn = (message: string) => void warnings.push(message);
+    await t.step("a list, with the plugins of its directory", async () => {
+      const found = await loadNetworkConfigList(dir, "net", { warn });
+      assert.deepEqual(found.plugins.map((p) => p.type), ["first", "second"]);
+      assert.deepEqual(warnings, [
+        `ignoring "${dir}/05-\ufffd.conflist": its name is not valid UTF-8`,
+        `ignoring "${dir}/net/\ufffd.conf": its name is not valid UTF-8`,
+      ]);
+    });
+    await t.step("a single configuration", async () => {
+      warnings.length = 0;
+      const found = await loadNetworkConfigList(dir, "single", { warn });
+      assert.deepEqual(found.plugins.map((p) => p.type), ["one"]);
+      assert.deepEqual(warnings, [
+        `ignoring "${dir}/05-\ufffd.conflist": its name is not valid UTF-8`,
+        `ignoring "${dir}/net/\ufffd.conf": its name is not valid UTF-8`,
+        `ignoring "${dir}/05-\ufffd.conf": its name is not valid UTF-8`,
+      ]);
+    });
+    await t.step("without a listener, quietly", async () => {
+      assert.equal((await loadNetworkConfigList(dir, "net")).name, "net");
+    });
+    await t.step("a name that reads as an existing file's is listed once", async () => {
+      await Deno.writeTextFile(`${dir}/05-\ufffd.conflist`, list("net", ["utf8"]));
+      assert.deepEqual(await configFiles(dir, [".conflist"]), [
+        `${dir}/05-\ufffd.conflist`,
+        `${dir}/10-a.conflist`,
+      ]);
     });
   });
 });

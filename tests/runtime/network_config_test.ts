@@ -248,3 +248,83 @@ Deno.test("networkConfigListFromPlugin() makes a one-plugin list as libcni does"
   );
   assert.equal(list.plugins.length, 1);
 });
+
+Deno.test("parseNetworkConfigList() finds a plugin's type as libcni does, keys sorted by bytes", async (t) => {
+  // libcni writes each plugin of a list out again with its keys sorted, then decodes it into a
+  // struct, each key that matches a field ignoring case setting it: "type" sorts after every
+  // other spelling, and wins. A single configuration is decoded in its own order. (What Go 1.19
+  // and libcni 1.1.2 gave for each.)
+  const rows: [string, string, string][] = [
+    ['{"type":"lower","TYPE":"upper"}', "lower", "upper"],
+    ['{"TYPE":"upper","type":"lower"}', "lower", "lower"],
+    ['{"TYPE":"upper","Type":"title"}', "title", "title"],
+    ['{"Type":"title","TYPE":"upper"}', "title", "upper"],
+    ['{"tYPE":"x","TyPe":"y"}', "x", "y"],
+    ['{"type":"lower","TYPE":null}', "lower", "lower"],
+    ['{"type":null,"TYPE":"upper"}', "upper", "upper"],
+  ];
+  for (const [plugin, inList, alone] of rows) {
+    await t.step(plugin, () => {
+      const list = parseNetworkConfigList(
+        `{"name":"l","cniVersion":"1.0.0","plugins":[${plugin}]}`,
+      );
+      assert.equal(list.plugins[0]!.type, inList);
+      assert.equal(parsePluginConfig(plugin).type, alone);
+    });
+  }
+  await t.step("the plugin's name, and capabilities spelt with a long s", () => {
+    const plugin = '{"type":"a","name":"n1","NAME":"n2","capabilitie\u017f":{"x":true}}';
+    const list = parseNetworkConfigList(`{"name":"l","plugins":[${plugin}]}`);
+    assert.deepEqual([list.plugins[0]!.name, list.plugins[0]!.capabilities], ["n1", { x: true }]);
+    assert.deepEqual(
+      [parsePluginConfig(plugin).name, parsePluginConfig(plugin).capabilities],
+      ["n2", { x: true }],
+    );
+  });
+  await t.step("a null map after a value resets it, in the order decoded", () => {
+    const plugin = '{"type":"a","capabilities":{"x":true},"CAPABILITIES":null}';
+    const list = parseNetworkConfigList(`{"name":"l","plugins":[${plugin}]}`);
+    assert.deepEqual(list.plugins[0]!.capabilities, { x: true });
+    assert.deepEqual(parsePluginConfig(plugin).capabilities, {});
+  });
+});
+
+Deno.test("parseNetworkConfigList() and parsePluginConfig() take 10,000 levels of nesting, as Go", async (t) => {
+  const nest = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
+  // The list, "plugins" and the plugin are three levels.
+  for (const depth of [2_500, 10_000]) {
+    await t.step(`${depth} levels`, () => {
+      const list = parseNetworkConfigList(
+        `{"name":"l","plugins":[{"type":"a","deep":${nest(depth - 3)}}]}`,
+      );
+      assert.equal(list.plugins[0]!.type, "a");
+      assert.equal(parsePluginConfig(`{"type":"a","deep":${nest(depth - 1)}}`).type, "a");
+    });
+  }
+  await t.step("after a number beyond float64 was read, which is looked for at every level", () => {
+    assert.throws(
+      () => parseNetworkConfigList('{"name":"l","n":1e999,"plugins":[{"type":"a"}]}'),
+      /cannot unmarshal number 1e999/,
+    );
+    const list = parseNetworkConfigList(
+      `{"name":"l","plugins":[{"type":"a","deep":${nest(9_997)}}]}`,
+    );
+    assert.equal(list.plugins[0]!.type, "a");
+  });
+  await t.step("10,001 levels are refused with Go's words", () => {
+    assert.throws(
+      () => parseNetworkConfigList(`{"name":"l","plugins":[{"type":"a","deep":${nest(9_998)}}]}`),
+      { message: "error parsing configuration list: invalid character '[' exceeded max depth" },
+    );
+    assert.throws(() => parsePluginConfig(`{"type":"a","deep":{"x":${nest(9_999)}}}`), {
+      message: "error parsing configuration: invalid character '[' exceeded max depth",
+    });
+    assert.throws(
+      () =>
+        parsePluginConfig(`{"type":"a","deep":${'{"x":'.repeat(10_000)}1${"}".repeat(10_000)}}`),
+      {
+        message: "error parsing configuration: invalid character '{' exceeded max depth",
+      },
+    );
+  });
+});

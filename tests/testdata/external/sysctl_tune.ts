@@ -15,10 +15,11 @@
  * (a value set before a later one fails is put back); CHECK reads the values back; DEL has
  * nothing to release, the values go with the namespace.
  *
- * Permissions: it runs `nsenter --net=<CNI_NETNS> -- sysctl ...` through the namespace toolkit,
- * so it may run nsenter and read where nsenter and sysctl are looked for (deno.json, task
- * `compile:sysctl-tune`). Allowing nsenter amounts to allowing any program as root; the toolkit
- * narrows it to argv only, fixed program paths and checked sysctl keys and values.
+ * Permissions: the CNI variables and `--allow-ffi` (deno.json, task `compile:sysctl-tune`): the
+ * namespace toolkit reads and writes the sysctls in this process, inside CNI_NETNS, and runs no
+ * program. FFI is as much as root can do; the toolkit narrows it to checked sysctl keys (under
+ * net., never climbing out of /proc/sys) and values, and the plugin refuses to run without it
+ * rather than fall back to running `sysctl` (`networking: "in-process"`).
  *
  * @module
  */
@@ -31,6 +32,7 @@ import {
   runPlugin,
   versionsStartingFrom,
 } from "@deno-cni/deno-cni";
+import { KernelError, type Netns } from "@deno-cni/deno-cni/netns";
 
 /** The part of a key that stands for CNI_IFNAME. */
 const IFNAME = "IFNAME";
@@ -53,6 +55,18 @@ function normalized(value: string): string {
   return value.trim().split(/\s+/).join(" ");
 }
 
+/** A sysctl's value in the container; one that does not exist there is named as configured. */
+async function read(inContainer: Netns, key: string): Promise<string> {
+  try {
+    return await inContainer.sysctlGet(key);
+  } catch (error) {
+    if (error instanceof KernelError && error.errno === "ENOENT") {
+      throw new CniError(ErrorCode.internal, `the container has no sysctl ${JSON.stringify(key)}`);
+    }
+    throw error;
+  }
+}
+
 /** The sysctls of the configuration, with their keys for this interface. */
 function settings({ conf, ifName }: PluginContext<TuneConfig>): [string, string][] {
   return Object.entries(conf.sysctl).map(([key, value]) => [sysctlKey(key, ifName), value]);
@@ -62,6 +76,8 @@ function settings({ conf, ifName }: PluginContext<TuneConfig>): [string, string]
 export const sysctlTune = definePlugin({
   name: "sysctl-tune",
   about: "CNI sysctl-tune plugin: network sysctls in the container",
+  // Namespace work in this process only (netlink): never `nsenter` or `sysctl` on the node.
+  networking: "in-process",
   // A chained plugin: spec 0.3.0 and later pass the previous result.
   versions: versionsStartingFrom("0.3.0"),
   config(_raw, { read }): TuneConfig {
@@ -80,15 +96,16 @@ export const sysctlTune = definePlugin({
   tolerateConfigErrorsOnDel: true,
 
   async add(context) {
-    const { inContainer, prevResult, log } = context;
+    const { prevResult, log } = context;
     if (prevResult === undefined) {
       throw new CniError(
         ErrorCode.invalidNetworkConfig,
         "must be called as a chained plugin: the configuration has no prevResult",
       );
     }
+    const inContainer = context.inContainer;
     for (const [key, value] of settings(context)) {
-      const before = await inContainer.sysctlGet(key);
+      const before = await read(inContainer, key);
       await inContainer.sysctlSet(key, value);
       // Put back if a later step fails, e.g. the next sysctl or writing the answer.
       context.onFailure(() => inContainer.sysctlSet(key, before));
@@ -98,8 +115,9 @@ export const sysctlTune = definePlugin({
   },
 
   async check(context) {
+    const inContainer = context.inContainer;
     for (const [key, value] of settings(context)) {
-      const actual = await context.inContainer.sysctlGet(key);
+      const actual = await read(inContainer, key);
       if (normalized(actual) !== normalized(value)) {
         throw new CniError(
           ErrorCode.internal,
