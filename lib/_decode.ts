@@ -323,6 +323,8 @@ const INT_MAX = 2n ** 63n - 1n;
  */
 export function optionalInteger(value: unknown, at: FieldPath): number | undefined {
   if (value === undefined || value === null) return undefined;
+  // A safe integer's shortest text is plain digits within Go's `int`: the check below passes it.
+  if (typeof value === "number" && Number.isSafeInteger(value)) return value;
   const text = value instanceof OverflowNumber
     ? value.text
     : typeof value === "number"

@@ -41,11 +41,20 @@ function sequenceLength(bytes: Uint8Array, i: number): number {
  * several bytes by a single U+FFFD).
  */
 export function goText(bytes: Uint8Array): string {
+  return utf8Text(bytes) ?? replacedText(bytes);
+}
+
+/** Bytes that are valid UTF-8 as text (a byte order mark kept), or undefined for other bytes. */
+export function utf8Text(bytes: Uint8Array): string | undefined {
   try {
     return (strict ??= new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })).decode(bytes);
   } catch {
-    // Not UTF-8: decode sequence by sequence.
+    return undefined;
   }
+}
+
+/** goText for bytes that are not UTF-8: decoded sequence by sequence. */
+function replacedText(bytes: Uint8Array): string {
   const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
   let text = "";
   for (let i = 0; i < bytes.length;) {

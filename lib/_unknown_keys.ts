@@ -13,36 +13,38 @@ import { type ConfigReader, type UnreadKey, unreadKeys } from "./config_reader.t
 import { foldKey } from "./_decode.ts";
 
 /**
- * Top-level keys that are not the plugin's own, folded: the spec's (spec "Section 1: Network
+ * Top-level keys that are not the plugin's own: the spec's (spec "Section 1: Network
  * configuration format"), those a runtime adds or reserves, the network list's, and `log`, which
  * every plugin made with `definePlugin` reads.
  */
-const SHARED_KEYS: ReadonlySet<string> = new Set(
-  [
-    "cniVersion",
-    "cniVersions",
-    "name",
-    "type",
-    "ipam",
-    "dns",
-    "prevResult",
-    "runtimeConfig",
-    "args",
-    "capabilities",
-    "log",
-    "ipMasq",
-    "disableCheck",
-    "disableGC",
-    "loadOnlyInlinedPlugins",
-    "plugins",
-    "validAttachments",
-  ].map(foldKey),
-);
+const SHARED_KEY_NAMES = [
+  "cniVersion",
+  "cniVersions",
+  "name",
+  "type",
+  "ipam",
+  "dns",
+  "prevResult",
+  "runtimeConfig",
+  "args",
+  "capabilities",
+  "log",
+  "ipMasq",
+  "disableCheck",
+  "disableGC",
+  "loadOnlyInlinedPlugins",
+  "plugins",
+  "validAttachments",
+];
+
+/** SHARED_KEY_NAMES folded, made on first use. */
+let sharedKeys: ReadonlySet<string> | undefined;
 
 /** True for a key the plugin must leave alone: a shared key or any `cni.dev/` key. */
 function isShared(key: string): boolean {
   const folded = foldKey(key);
-  return SHARED_KEYS.has(folded) || folded.startsWith("cni.dev/");
+  sharedKeys ??= new Set(SHARED_KEY_NAMES.map(foldKey));
+  return sharedKeys.has(folded) || folded.startsWith("cni.dev/");
 }
 
 /**

@@ -158,9 +158,11 @@ function layeredReader(layers: readonly JsonObject[], prefix: string): ConfigRea
     sections: [],
   };
   const path = (key: string) => (prefix === "" ? key : `${prefix}.${key}`);
+  // Arrow functions, not nested declarations: a plugin's bundle compiles these with the module
+  // (scripts/_eager.ts), and every verb reads its configuration.
 
   /** Every value of `key`, in document order, each key found marked as read. */
-  function valuesOf(key: string): unknown[] {
+  const valuesOf = (key: string): unknown[] => {
     const folded = foldKey(key);
     const values: unknown[] = [];
     for (const [i, layer] of layers.entries()) {
@@ -172,31 +174,31 @@ function layeredReader(layers: readonly JsonObject[], prefix: string): ConfigRea
     }
     if (values.length === 0) tracker.missing.set(folded, key);
     return values;
-  }
+  };
 
   /**
    * A reader of one kind of value: `convert` checks each value that is set (and returns the last
    * one's), so that a bad value is refused even when a later key in another case replaces it.
    */
-  function reader<T, O>(
+  const reader = <T, O>(
     convert: (
       values: readonly unknown[],
       at: string,
       options: O & ReadOptions,
       key: string,
     ) => T | undefined,
-  ): ValueReader<T, O> {
+  ): ValueReader<T, O> => {
     return ((key: string, options: O & ReadOptions = {} as O & ReadOptions) => {
       const value = convert(valuesOf(key), path(key), options, key);
       if (value === undefined && options.required) throw new ConfigError(path(key), "is required");
       return value;
     }) as ValueReader<T, O>;
-  }
+  };
 
   /** A reader of a value that stays as it was under a later null and is unset as "". */
-  function scalar<T, O>(
+  const scalar = <T, O>(
     convert: (value: unknown, at: string, options: O & ReadOptions) => T,
-  ): ValueReader<T, O> {
+  ): ValueReader<T, O> => {
     return reader<T, O>((values, at, options) => {
       let last: Found | undefined;
       for (const value of values) {
@@ -205,7 +207,7 @@ function layeredReader(layers: readonly JsonObject[], prefix: string): ConfigRea
       }
       return last?.value as T | undefined;
     });
-  }
+  };
 
   /** The values that set a section or a map: "" and null read as unset. */
   const setting = (values: readonly unknown[]) =>
@@ -214,26 +216,26 @@ function layeredReader(layers: readonly JsonObject[], prefix: string): ConfigRea
   /** Sections already read, by folded key: reading one again shares what it read. */
   const sectionCache = new Map<string, ConfigReader | ConfigReader[]>();
 
-  function remember<R extends ConfigReader | ConfigReader[]>(key: string, made: R): R {
+  const remember = <R extends ConfigReader | ConfigReader[]>(key: string, made: R): R => {
     const folded = foldKey(key);
     sectionCache.set(folded, made);
     for (const section of Array.isArray(made) ? made : [made]) {
       tracker.sections.push({ folded, tracker: trackers.get(section)! });
     }
     return made;
-  }
+  };
 
   /** The objects of a section's values, each checked; null leaves the section as it was. */
-  function sectionOf(values: readonly unknown[], at: string, key: string) {
+  const sectionOf = (values: readonly unknown[], at: string, key: string) => {
     const objects = setting(values).map((value) => objectAt(value, at));
     if (objects.length === 0) return undefined;
     const cached = sectionCache.get(foldKey(key));
     if (cached !== undefined && !Array.isArray(cached)) return cached;
     return remember(key, layeredReader(objects, at));
-  }
+  };
 
   /** A list of sections: the last list that is set, each of its entries a section. */
-  function sectionsOf(values: readonly unknown[], at: string, key: string) {
+  const sectionsOf = (values: readonly unknown[], at: string, key: string) => {
     let entries: unknown[] | undefined;
     for (const value of setting(values)) {
       if (!Array.isArray(value)) {
@@ -249,18 +251,18 @@ function layeredReader(layers: readonly JsonObject[], prefix: string): ConfigRea
       key,
       entries.map((item, i) => layeredReader([item as JsonObject], `${at}[${i}]`)),
     );
-  }
+  };
 
   /** The objects of a map's values, each checked with `check`, merged; null resets the map. */
-  function mapOf(
+  const mapOf = (
     values: readonly unknown[],
     at: string,
     check: (object: JsonObject, at: string) => void,
     kind = "an object",
-  ): JsonObject | undefined {
+  ): JsonObject | undefined => {
     for (const value of setting(values)) check(objectAt(value, at, kind), at);
     return mergeObjects(values, true);
-  }
+  };
 
   const read: ConfigReader = {
     get raw() {

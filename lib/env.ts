@@ -5,7 +5,7 @@
  * @module
  */
 import { goQuote, goQuoteList, QUOTE_LIMIT_BYTES } from "./_go_quote.ts";
-import { goText } from "./_go_text.ts";
+import { goText, utf8Text } from "./_go_text.ts";
 import { CniError, ErrorCode } from "./errors.ts";
 import { parseCidr, parseIp } from "./ip.ts";
 import { interfaceNameProblem, isValidName } from "./names.ts";
@@ -102,18 +102,6 @@ export function envText(getenvBytes: GetenvBytes, name: string): string {
   return bytes === undefined ? "" : goText(bytes);
 }
 
-/** The decoder that tells UTF-8 from other bytes, made on first use. */
-let utf8: TextDecoder | undefined;
-
-function isUtf8(bytes: Uint8Array): boolean {
-  try {
-    (utf8 ??= new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })).decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Bytes quoted as Go's `%q` quotes a string that is not UTF-8: the text as `goQuote` writes it,
  * each byte that is not UTF-8 as `\xHH`; at most {@link QUOTE_LIMIT_BYTES} of them.
@@ -161,7 +149,8 @@ export function readCmdArgs(verb: Verb, getenvBytes: GetenvBytes): CmdArgs {
   for (const name of CNI_VARIABLES.slice(1)) {
     const requirement = REQUIREMENTS[verb][name] ?? "unused";
     const bytes = getenvBytes(name);
-    const value = bytes === undefined ? "" : goText(bytes);
+    const utf8 = bytes === undefined ? "" : utf8Text(bytes);
+    const value = utf8 ?? goText(bytes!);
     values[name] = value;
     if (value === "") {
       if (requirement === "required") missing.push(name);
@@ -175,7 +164,7 @@ export function readCmdArgs(verb: Verb, getenvBytes: GetenvBytes): CmdArgs {
       );
     }
     if (validates && name === "CNI_IFNAME") validateInterfaceName(value, bytes!.length);
-    if (name !== "CNI_CONTAINERID" && requirement !== "unused" && !isUtf8(bytes!)) {
+    if (name !== "CNI_CONTAINERID" && requirement !== "unused" && utf8 === undefined) {
       throw new CniError(
         ErrorCode.invalidEnvironmentVariables,
         `${name} is not UTF-8`,

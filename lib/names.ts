@@ -51,10 +51,23 @@ export function interfaceNameProblem(
     };
   }
   if (name === "." || name === "..") return { msg: "interface name is . or .." };
-  if (name.includes("/") || name.includes(":") || UNICODE_SPACE.test(name)) {
+  if (name.includes("/") || name.includes(":") || hasUnicodeSpace(name)) {
     return { msg: "interface name contains / or : or whitespace characters" };
   }
   return undefined;
+}
+
+/**
+ * `UNICODE_SPACE.test(name)`, without the regular expression for an ASCII name (the usual one),
+ * whose white space is tab, line feed, vertical tab, form feed, carriage return and space.
+ */
+function hasUnicodeSpace(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const code = name.charCodeAt(i);
+    if (code >= 0x80) return UNICODE_SPACE.test(name);
+    if (code === 0x20 || (code >= 0x09 && code <= 0x0d)) return true;
+  }
+  return false;
 }
 
 /** Bytes the kernel treats as white space in a name (its `isspace`). */

@@ -16,7 +16,10 @@ const GO_ESCAPES: Readonly<Record<string, string>> = {
 
 /** JSON text escaped the way Go's encoder escapes it. */
 function escapeLikeGo(json: string): string {
-  return json.replace(/[<>&\u2028\u2029]/g, (c) => GO_ESCAPES[c]!);
+  // Most texts have none of these: looking for each costs less than a first regular expression.
+  const escapes = json.includes("<") || json.includes(">") || json.includes("&") ||
+    json.includes("\u2028") || json.includes("\u2029");
+  return escapes ? json.replace(/[<>&\u2028\u2029]/g, (c) => GO_ESCAPES[c]!) : json;
 }
 
 /** Go strings are UTF-8, so a lone surrogate (a JSON escape like "\ud800") arrives as U+FFFD. */

@@ -2,7 +2,7 @@
  * Builds the plugins of plugins.json.
  *
  *   bundle [names]   dist/<name>/: each plugin bundled into its entry module <name>.js and the
- *                    chunks it loads (split at dynamic imports)
+ *                    lazy module it loads on use, lazy.js (split at dynamic imports)
  *   compile [names]  bin/<name>: `deno compile` of the bundle with the plugin's permissions
  *   bin [names]      bin/<name>: the compiled binary when compile works, else a launcher script;
  *                    and links in bin/ to the installed reference plugins the networks of
@@ -20,7 +20,15 @@ import {
   ROOT,
   runArgs,
 } from "./manifest.ts";
-import { eagerFunctions } from "./_eager.ts";
+import {
+  calledDeclarations,
+  eagerFunctions,
+  eagerInnerFunctions,
+  eagerModuleInits,
+} from "./_eager.ts";
+import { functionRanges } from "./_function_ranges.ts";
+import { type SplitBundle, splitLazyModules, topLevelAwait } from "./_lazy_split.ts";
+import { calledFunctions, trainingRuns } from "./_training.ts";
 import { linkReferencePlugins, REFERENCE_DIRS, REFERENCE_PACKAGE } from "./_reference_links.ts";
 
 const deno = Deno.execPath();
@@ -67,38 +75,84 @@ function publish(name: string, build: string): void {
 }
 
 /**
- * Bundles a plugin into dist/<name>/: the entry module `<name>.js` and the chunks it imports.
- * The bundle is split at dynamic imports, so code a plugin loads only on use (the netlink and
- * exec backends of the namespace toolkit) is not loaded by a plugin that never uses it.
+ * Where the functions of a plugin's entry module that its training runs call end, or undefined
+ * when it has no training runs (scripts/_training.ts).
+ */
+async function trainingProfile(
+  plugin: PluginEntry,
+  entry: string,
+): Promise<Set<number> | undefined> {
+  const dir = Deno.makeTempDirSync({ prefix: `deno-cni-training-${plugin.name}-` });
+  try {
+    const runs = trainingRuns(plugin.name, `${dir}/data`);
+    return runs === undefined ? undefined : await calledFunctions(entry, plugin, runs, dir);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+/** Writes the modules of a split bundle into `build` and returns their paths. */
+function writeModules(build: string, entry: string, split: SplitBundle): string[] {
+  Deno.writeTextFileSync(entry, split.entry);
+  if (split.lazy === undefined) return [entry];
+  Deno.writeTextFileSync(`${build}/${LAZY_MODULE}`, split.lazy);
+  return [entry, `${build}/${LAZY_MODULE}`];
+}
+
+/** The lazy module of a bundle: the code a plugin loads only on use (scripts/_lazy_split.ts). */
+const LAZY_MODULE = "lazy.js";
+
+/**
+ * Bundles a plugin into dist/<name>/: the entry module `<name>.js`, with everything a plugin may
+ * need at start-up, and `lazy.js`, with the code it loads only on use (the netlink and exec
+ * backends of the namespace toolkit): one module to load at start-up, not a chunk per set of
+ * shared modules (scripts/_lazy_split.ts). Every function of both is compiled with its module, so
+ * that the code cache holds it (scripts/_eager.ts).
  */
 async function bundle(plugin: PluginEntry): Promise<void> {
   Deno.mkdirSync(`${ROOT}/dist`, { recursive: true });
   const build = `${ROOT}/dist/.${plugin.name}.build-${Date.now()}-${crypto.randomUUID()}`;
   try {
+    Deno.mkdirSync(build);
+    const entry = `${build}/${plugin.name}.js`;
     const { ok, text } = await run([
       "bundle",
       "--quiet",
-      "--code-splitting",
       `--config=${ROOT}/deno.json`,
-      "--outdir",
-      build,
+      "--output",
+      entry,
       `${ROOT}/${plugin.entry}`,
     ]);
     if (!ok) throw new Error(`bundling ${plugin.name} failed:\n${stripColors(text)}`);
-    const produced = `${
-      plugin.entry.slice(plugin.entry.lastIndexOf("/") + 1).replace(/\.ts$/, "")
-    }.js`;
-    for (const file of Deno.readDirSync(build)) {
-      const path = `${build}/${file.name}`;
-      const code = Deno.readTextFileSync(path);
-      // Chunks import one another, never the entry, which can therefore take the plugin's name.
-      if (file.name !== produced && code.includes(`"./${produced}"`)) {
-        throw new Error(`bundling ${plugin.name}: ${file.name} imports the entry module`);
-      }
-      // Compiled with the module, the functions come out of the code cache: scripts/_eager.ts.
-      Deno.writeTextFileSync(path, eagerFunctions(code));
+    const code = Deno.readTextFileSync(entry);
+    let split = splitLazyModules(code, `${plugin.name}.js`, LAZY_MODULE);
+    let ranges = await functionRanges(writeModules(build, entry, split));
+    if (split.lazy !== undefined && topLevelAwait(split.entry, ranges.get(entry)!) !== undefined) {
+      // An entry that awaits at its top level would never let its lazy module load: one module.
+      Deno.removeSync(`${build}/${LAZY_MODULE}`);
+      split = { entry: code, lazy: undefined };
+      ranges = await functionRanges(writeModules(build, entry, split));
     }
-    Deno.renameSync(`${build}/${produced}`, `${build}/${plugin.name}.js`);
+    const modules = new Map([[entry, split.entry]]);
+    if (split.lazy !== undefined) modules.set(`${build}/${LAZY_MODULE}`, split.lazy);
+    const called = await trainingProfile(plugin, entry);
+    for (const [path, code] of modules) {
+      const all = ranges.get(path)!;
+      // The entry's functions that no training run called stay lazy; the lazy module's are
+      // compiled when it is loaded, by a plugin about to use them.
+      const hot = path === entry && called !== undefined;
+      const eager = hot ? all.filter((range) => called.has(range.end)) : all;
+      const names = hot ? calledDeclarations(code, all, called) : undefined;
+      Deno.writeTextFileSync(
+        path,
+        eagerFunctions(
+          eagerModuleInits(eagerInnerFunctions(code, eager)),
+          names === undefined ? undefined : (name) => names.has(name),
+        ),
+      );
+    }
+    // Loads what was written, so that a rewrite that broke the syntax fails the build.
+    await functionRanges([...modules.keys()]);
     publish(plugin.name, build);
   } catch (error) {
     try {

@@ -260,6 +260,13 @@ Deno.test("optionalInteger() reads numbers through a float64 as Go does", async 
       );
     });
   }
+  await t.step("optionalInteger() keeps -0 as it is", () => {
+    assert.ok(Object.is(optionalInteger(-0, AT), -0));
+  });
+  await t.step("optionalInteger() reads the largest safe integers", () => {
+    assert.equal(optionalInteger(Number.MAX_SAFE_INTEGER, AT), Number.MAX_SAFE_INTEGER);
+    assert.equal(optionalInteger(Number.MIN_SAFE_INTEGER, AT), Number.MIN_SAFE_INTEGER);
+  });
   await t.step("optionalInteger() reads absent and null as undefined", () => {
     assert.equal(optionalInteger(undefined, AT), undefined);
     assert.equal(optionalInteger(null, AT), undefined);

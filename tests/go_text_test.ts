@@ -4,7 +4,7 @@
  * values are what Go's encoding/json makes of the bytes.
  */
 import assert from "node:assert/strict";
-import { goText } from "../lib/_go_text.ts";
+import { goText, utf8Text } from "../lib/_go_text.ts";
 
 function hex(text: string): Uint8Array {
   return Uint8Array.from(text.match(/../g) ?? [], (h) => parseInt(h, 16));
@@ -48,6 +48,21 @@ Deno.test("goText() keeps valid UTF-8 as it is", async (t) => {
   for (const [name, bytes, text] of rows) {
     await t.step(`goText() keeps ${name}`, () => {
       assert.equal(goText(hex(bytes)), text);
+    });
+  }
+});
+
+Deno.test("utf8Text() reads UTF-8 only", async (t) => {
+  const rows: [string, string, string | undefined][] = [
+    ["text", "c3a9e282ac", "é€"],
+    ["a leading byte order mark, kept", "efbbbf7b7d", "\ufeff{}"],
+    ["nothing", "", ""],
+    ["a bad byte as undefined", "61ff62", undefined],
+    ["a truncated sequence as undefined", "e282", undefined],
+  ];
+  for (const [name, bytes, text] of rows) {
+    await t.step(`utf8Text() reads ${name}`, () => {
+      assert.equal(utf8Text(hex(bytes)), text);
     });
   }
 });

@@ -81,6 +81,17 @@ Deno.test("interfaceNameProblem() applies the runtime's rules", async (t) => {
       assert.deepEqual(interfaceNameProblem(`a${space}b`), BAD);
     });
   }
+  const mixed: [string, string, object | undefined][] = [
+    ["ASCII white space before a non-ASCII letter", "a\té", BAD],
+    ["non-ASCII white space after a non-ASCII letter", "é\u3000", BAD],
+    ["ASCII white space after a non-ASCII letter", "é b", BAD],
+    ["non-ASCII letters and no white space", "éth0", undefined],
+  ];
+  for (const [name, input, expected] of mixed) {
+    await t.step(`interfaceNameProblem() finds ${name}`, () => {
+      assert.deepEqual(interfaceNameProblem(input), expected);
+    });
+  }
   await t.step("interfaceNameProblem() takes the byte length from its caller", () => {
     assert.equal(interfaceNameProblem("\ufffd".repeat(15), 15), undefined);
     assert.deepEqual(interfaceNameProblem("\ufffd".repeat(5), 16), TOO_LONG);

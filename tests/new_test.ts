@@ -85,6 +85,17 @@ function listFiles(dir: string, prefix = ""): string[] {
   return files.sort();
 }
 
+/** The bundle step of the build, as `deno task bundle` runs it. */
+const BUNDLE = [
+  "run",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-run",
+  "scripts/build.ts",
+  "bundle",
+];
+
 const CNI_ENV = "CNI_COMMAND,CNI_CONTAINERID,CNI_NETNS,CNI_IFNAME,CNI_ARGS,CNI_PATH";
 
 /** The permissions each kind must get: what it needs and nothing more. */
@@ -292,16 +303,7 @@ Deno.test("deno task new writes plugins that pass the project's checks", async (
       },
       {
         what: "the bundle step of the build",
-        args: [
-          "run",
-          "--allow-read",
-          "--allow-write",
-          "--allow-env",
-          "--allow-run",
-          "scripts/build.ts",
-          "bundle",
-          ...names,
-        ],
+        args: [...BUNDLE, ...names],
       },
     ];
     for (const row of rows) {
@@ -325,6 +327,31 @@ Deno.test("deno task new writes plugins that pass the project's checks", async (
         assert.ok(JSON.parse(version.stdout).supportedVersions.includes("1.0.0"));
       });
     }
+
+    await t.step("a plugin that awaits at its top level bundles as one module", async () => {
+      const source = await Deno.readTextFile(`${dir}/plugins/v.ts`);
+      const last = "if (import.meta.main) await runPlugin(plugin);";
+      assert.ok(source.includes(last), "the template ends with runPlugin");
+      await Deno.writeTextFile(
+        `${dir}/plugins/awaiting.ts`,
+        source.replace(last, `const ready = await Promise.resolve(true);\n${last}`),
+      );
+      await Deno.writeTextFile(
+        `${dir}/plugins.json`,
+        JSON.stringify({ ...manifest, awaiting: { ...manifest.v, entry: "plugins/awaiting.ts" } }),
+      );
+      const bundled = await run(dir, [DENO, ...BUNDLE, "awaiting"]);
+      assert.equal(bundled.code, 0, bundled.stdout + bundled.stderr);
+      assert.deepEqual(listFiles(`${dir}/dist/awaiting`), ["awaiting.js"]);
+      const version = await runBundle(dir, "awaiting", manifest.v.permissions, {
+        CNI_COMMAND: "VERSION",
+      }, "");
+      assert.equal(version.code, 0, version.stderr);
+      assert.ok(JSON.parse(version.stdout).supportedVersions.includes("1.0.0"));
+      // The split module of the same plugin without the await: its backends load on use.
+      assert.ok(listFiles(`${dir}/dist/v`).includes("lazy.js"));
+      await Deno.writeTextFile(`${dir}/plugins.json`, JSON.stringify(manifest, null, 2));
+    });
 
     await t.step("the ipam plugin may not write outside /var/lib/cni", async () => {
       const outside = await Deno.makeTempDir({ prefix: "dcni-new-ipam-" });

@@ -839,6 +839,11 @@ Deno.test("definePlugin() reports the keys of its own that no reader read", asyn
       stderr: "",
     },
     {
+      name: "nothing for the keys of the spec in another case",
+      keys: { CNIVERSIONS: ["1.0.0"], IPMasq: true, DisableGC: false, "CNI.DEV/Attachments": [] },
+      stderr: "",
+    },
+    {
       name: "nothing for the keys inside what read.object and read.stringMap read",
       keys: { extra: { anything: [1] }, labels: { "app.kubernetes.io/name": "x" } },
       stderr: "",

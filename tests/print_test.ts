@@ -389,6 +389,10 @@ Deno.test("formatResult() escapes like Go", async (t) => {
     const text = formatResult({ cniVersion: "1.0.0", interfaces: [{ name: "<a>" }] });
     assert.ok(text.includes('"name": "\\u003ca\\u003e"'), text);
   });
+  await t.step("formatResult() escapes &, <, > and U+2028 however they mix", () => {
+    const text = formatResult({ cniVersion: "1.0.0", interfaces: [{ name: "\u2028&&>" }] });
+    assert.ok(text.includes('"name": "\\u2028\\u0026\\u0026\\u003e"'), text);
+  });
   await t.step("formatResult() ends without a newline", () => {
     assert.ok(formatResult({ cniVersion: "1.0.0" }).endsWith("}"));
   });

@@ -7,32 +7,48 @@ import { InstallError } from "./errors.ts";
 /** How long a plugin may take to answer VERSION. */
 const TIMEOUT_MS = 30_000;
 
+/** One VERSION run of `executable`. */
+async function askVersion(executable: string, cniVersion: string): Promise<Deno.CommandOutput> {
+  const child = new Deno.Command(executable, {
+    clearEnv: true,
+    env: { CNI_COMMAND: "VERSION" },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  try {
+    await writer.write(new TextEncoder().encode(JSON.stringify({ cniVersion })));
+    await writer.close();
+  } catch {
+    // A plugin may exit without reading stdin; its answer is what counts.
+  }
+  return await child.output();
+}
+
 /**
  * Runs `executable` with `CNI_COMMAND=VERSION` (and nothing else in its environment) and
  * `{"cniVersion": ...}` on stdin, and returns its `supportedVersions`.
  */
 export async function supportedVersions(executable: string, cniVersion: string): Promise<string[]> {
   let output: Deno.CommandOutput;
-  try {
-    const child = new Deno.Command(executable, {
-      clearEnv: true,
-      env: { CNI_COMMAND: "VERSION" },
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    }).spawn();
-    const writer = child.stdin.getWriter();
+  for (let attempt = 1;; attempt++) {
     try {
-      await writer.write(new TextEncoder().encode(JSON.stringify({ cniVersion })));
-      await writer.close();
-    } catch {
-      // A plugin may exit without reading stdin; its answer is what counts.
+      output = await askVersion(executable, cniVersion);
+      break;
+    } catch (error) {
+      // A file just written may be held open for writing by a child another thread forked
+      // meanwhile: the kernel says "text file busy" for a moment, as libcni knows and retries.
+      if (
+        attempt < 6 && error instanceof Error && /os error 26\b|Text file busy/.test(error.message)
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+        continue;
+      }
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new InstallError(`Cannot run "${executable}" to ask its versions: ${reason}`);
     }
-    output = await child.output();
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new InstallError(`Cannot run "${executable}" to ask its versions: ${reason}`);
   }
   const stdout = new TextDecoder().decode(output.stdout);
   let answer: unknown;
