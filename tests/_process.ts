@@ -30,6 +30,11 @@ export interface PluginCase {
   readonly stdout?: StreamMode;
   /** stderr, likewise. */
   readonly stderr?: StreamMode;
+  /**
+   * As root: run the plugin as nobody (uid and gid 65534) without capabilities, through
+   * `setpriv`, from a copy of deno and the bundle that nobody can read.
+   */
+  readonly unprivileged?: boolean;
 }
 
 /** What a plugin process left behind. */
@@ -127,7 +132,11 @@ export async function runPlugin(name: string, pluginCase: PluginCase = {}): Prom
   const env = { ...pluginCase.env };
   const foreign = Object.keys(env).filter((key) => !/^(CNI|DENO_CNI)_/.test(key));
   if (foreign.length > 0) throw new Error(`not a CNI or DENO_CNI variable: ${foreign.join(", ")}`);
-  const [program, args, spec] = launch([Deno.execPath(), ...pluginArgs(name)], pluginCase);
+  const copy = pluginCase.unprivileged ? await readableCopy(name) : undefined;
+  const argv = copy === undefined
+    ? [Deno.execPath(), ...pluginArgs(name)]
+    : [...NOBODY, copy.deno, ...pluginArgs(name).slice(0, -1), copy.bundle];
+  const [program, args, spec] = launch(argv, pluginCase);
   const piped = typeof pluginCase.stdin === "string";
   await acquire();
   try {
@@ -165,7 +174,35 @@ export async function runPlugin(name: string, pluginCase: PluginCase = {}): Prom
     };
   } finally {
     release();
+    if (copy !== undefined) await Deno.remove(copy.dir, { recursive: true });
   }
+}
+
+/** Runs the rest of a command line as nobody, with no capabilities. */
+const NOBODY = [
+  "setpriv",
+  "--reuid=65534",
+  "--regid=65534",
+  "--clear-groups",
+  "--inh-caps=-all",
+  "--",
+];
+
+/**
+ * deno and a plugin's bundle copied into a new directory that any user can read: the tree they
+ * come from may not be.
+ */
+async function readableCopy(name: string): Promise<{ dir: string; deno: string; bundle: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "dcni-unprivileged-" });
+  await Deno.chmod(dir, 0o755);
+  const deno = `${dir}/deno`;
+  await Deno.copyFile(Deno.execPath(), deno);
+  const bundleDir = bundlePath(name).replace(/\/[^/]+$/, "");
+  await Deno.mkdir(`${dir}/${name}`);
+  for await (const file of Deno.readDir(bundleDir)) {
+    await Deno.copyFile(`${bundleDir}/${file.name}`, `${dir}/${name}/${file.name}`);
+  }
+  return { dir, deno, bundle: `${dir}/${name}/${name}.js` };
 }
 
 const LAUNCHER = `${ROOT}/tests/_launch.py`;
