@@ -140,7 +140,7 @@ Deno.test({
       const writer = child.stdin.getWriter();
       await writer.write(new TextEncoder().encode(JSON.stringify(invocation.config)));
       await writer.close();
-      const go = child.output().then((output) => ({ output, at: performance.now() - started }));
+      const go = child.output();
       // The Go plugin holds the lock once its lock file exists.
       while (!isFile(`${dataDir}/busy/lock`)) {
         await new Promise((resolve) => setTimeout(resolve, 20));
@@ -149,13 +149,11 @@ Deno.test({
       const ours = await runDenoNow(addInvocation(dataDir, "deno1", "10.79.0.0/24"));
       const oursAt = performance.now() - started;
       const goDone = await go;
-      assert.equal(goDone.output.code, 0, new TextDecoder().decode(goDone.output.stdout));
-      assert.ok(
-        oursAt >= goDone.at,
-        `deno-host-local finished at ${oursAt} ms, Go at ${goDone.at}`,
-      );
+      assert.equal(goDone.code, 0, new TextDecoder().decode(goDone.stdout));
+      // When the two exits are seen depends on the scheduler (and on strace's own exit); what
+      // proves the wait is the time ours took and the address it got, after Go's.
       assert.ok(oursAt >= 1400, `deno-host-local finished at ${oursAt} ms, before the lock went`);
-      const goAddress = JSON.parse(new TextDecoder().decode(goDone.output.stdout)).ips[0].address;
+      const goAddress = JSON.parse(new TextDecoder().decode(goDone.stdout)).ips[0].address;
       assert.deepEqual([goAddress, addressOf(ours)], ["10.79.0.2/24", "10.79.0.3/24"]);
     } finally {
       await Deno.remove(dataDir, { recursive: true });
