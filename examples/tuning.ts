@@ -27,6 +27,7 @@
  * @module
  */
 import {
+  type AnyResult,
   CniError,
   ConfigError,
   configError,
@@ -46,6 +47,7 @@ import {
   type LinkChanges,
   NamespaceMissingError,
 } from "../lib/netns.ts";
+import { parsePrevResult } from "../lib/protocol.ts";
 import {
   checkAllowed,
   DEFAULT_ALLOWLIST_FILE,
@@ -441,7 +443,16 @@ function previousResult(context: Context): Result100 {
   return previous;
 }
 
-async function add(context: Context, options: Required<TuningOptions>): Promise<Result100> {
+/**
+ * The previous result as it was sent, in its own version: what ADD passes on when it changes no
+ * MAC, as the reference does (so a 0.2.0 result without addresses passes too, where converting it
+ * would fail).
+ */
+function resultAsSent(context: Context): AnyResult {
+  return parsePrevResult(context.conf.rawPrevResult!, context.configVersion);
+}
+
+async function add(context: Context, options: Required<TuningOptions>): Promise<AnyResult> {
   refuseRepeatedKeys(context);
   const settings = settingsOf(context);
   await checkAllowlist(settings, options.allowlistFile);
@@ -458,7 +469,8 @@ async function add(context: Context, options: Required<TuningOptions>): Promise<
     for (const setting of sysctls) await applySysctl(context, setting);
     if (tunesLink) await tuneLink(context, settings, mac);
   });
-  if (mac === undefined || previous.interfaces === undefined) return previous;
+  if (mac === undefined) return resultAsSent(context);
+  if (previous.interfaces === undefined) return previous;
   const interfaces = previous.interfaces.map((iface) =>
     iface.name === context.ifName ? { ...iface, mac } : iface
   );

@@ -431,6 +431,25 @@ Deno.test("DEL releases the attachment's leases, also when repeated", async (t) 
   );
 });
 
+Deno.test("a lease file spelling its address another way is a lease, as Go's ParseIP reads it", async () => {
+  await withDataDir(async (dataDir) => {
+    const config = net(dataDir, { subnet: "fd00:52::/120" });
+    await Deno.mkdir(`${dataDir}/net1`);
+    await Deno.writeTextFile(`${dataDir}/net1/FD00:52::5`, "c1\r\neth0");
+    const checked = await invoke(plugin, { command: "CHECK", env: attachment("c1"), config });
+    assert.equal(checked.code, 0, checked.stdout);
+    const added = await invoke(plugin, { env: attachment("c1"), config });
+    assert.deepEqual(added.error, {
+      code: 999,
+      msg: "failed to allocate for range 0: fd00:52::5 has been allocated to c1, duplicate " +
+        "allocation is not allowed",
+    });
+    const deleted = await invoke(plugin, { command: "DEL", env: attachment("c1"), config });
+    assert.equal(deleted.code, 0, deleted.stdout);
+    assert.deepEqual(await files(dataDir), { lock: "" });
+  });
+});
+
 Deno.test("GC releases the leases of attachments that are gone (spec 1.1.0)", async () => {
   await withDataDir(async (dataDir) => {
     const config = { ...net(dataDir, { subnet: "10.1.0.0/24" }), cniVersion: "1.1.0" };

@@ -186,6 +186,39 @@ Deno.test("ADD applies every setting and passes the previous result on, in every
   });
 });
 
+Deno.test("ADD without a MAC passes the previous result on as sent, as the reference", async (t) => {
+  for (const version of ["0.1.0", "0.2.0"]) {
+    await t.step(`a ${version} result without addresses, which no conversion takes`, async () => {
+      await world(async (w) => {
+        const added = await w.run({
+          config: { ...config({ mtu: 1400 }, version), prevResult: { cniVersion: version } },
+        });
+        assertOk(added);
+        assert.deepEqual(JSON.parse(added.stdout), { cniVersion: version, dns: {} });
+        assert.equal(w.eth0().mtu, 1400);
+      });
+    });
+  }
+  await t.step(
+    "a 0.3.0 result under a 0.3.1 configuration, in the configuration's version",
+    async () => {
+      await world(async (w) => {
+        const previous = {
+          ...PREVIOUS,
+          cniVersion: "0.3.0",
+          ips: [{ version: "4", address: "10.1.0.5/24", gateway: "10.1.0.1", interface: 1 }],
+        };
+        const added = await w.run({ config: { ...config({}, "0.3.1"), prevResult: previous } });
+        assertOk(added);
+        assert.equal(JSON.parse(added.stdout).cniVersion, "0.3.1");
+        assert.deepEqual(JSON.parse(added.stdout).ips, [
+          { version: "4", address: "10.1.0.5/24", gateway: "10.1.0.1", interface: 1 },
+        ]);
+      });
+    },
+  );
+});
+
 Deno.test("ADD makes the reference's changes in its order, each setting on its own", async () => {
   await world(async (w) => {
     assertOk(await w.run({ config: config(ALL_KEYS) }));
@@ -851,6 +884,33 @@ Deno.test("the backup directory is made with mode 0600 when missing", {
     assert.equal(Deno.statSync(`${w.dir}/made`).mode! & 0o777, 0o600);
     assert.equal(Deno.statSync(dataDir).mode! & 0o777, 0o600);
     assert.ok(Deno.statSync(`${dataDir}/${CONTAINER_ID}_eth0.json`).isFile);
+  });
+});
+
+Deno.test("CHECK refuses a sysctl key outside /proc/sys/net/, as ADD does", async () => {
+  await world(async (w) => {
+    const checked = await w.run({
+      command: "CHECK",
+      config: config({ sysctl: { "kernel.hostname": "node" } }),
+    });
+    assertError(checked, 7, 'invalid net sysctl key: "kernel/hostname"');
+  });
+});
+
+Deno.test("a previous result of another version family is code 6, as in every plugin", async () => {
+  await world(async (w) => {
+    const previous = {
+      ...PREVIOUS,
+      cniVersion: "0.4.0",
+      ips: [{ version: "4", address: "10.1.0.5/24", interface: 1 }],
+    };
+    const added = await w.run({ config: { ...config({ mtu: 1400 }), prevResult: previous } });
+    assertError(
+      added,
+      6,
+      'could not parse prevResult: result type supports [1.0.0 1.1.0] but unmarshalled CNIVersion is "0.4.0"',
+    );
+    assert.deepEqual(w.changes(), []);
   });
 });
 

@@ -15,7 +15,9 @@
  * A lease file is written whole under a temporary name and then linked to its address name, which
  * fails when the address is taken: a lease file never exists without its owner, even after a
  * crash. `last_reserved_ip.<n>` is replaced by a rename. Only files whose names are addresses are
- * leases: `lock`, `last_reserved_ip.*` and anything else in the directory are never released.
+ * leases (in any spelling Go's `net.ParseIP` reads, as the reference takes them: `FD00::5`,
+ * `::ffff:10.1.0.5`): `lock`, `last_reserved_ip.*` and anything else in the directory are never
+ * released.
  *
  * @module
  */
@@ -44,8 +46,13 @@ export interface Attachment {
 
 /** One lease file. */
 export interface Lease {
-  /** The address, in canonical text: the file's name. */
+  /** The address, in canonical text. */
   readonly ip: string;
+  /**
+   * The file's name in the network's directory: `ip`, unless a file made by hand spells the
+   * address another way.
+   */
+  readonly file: string;
   /** The container ID the file names. */
   readonly containerId: string;
   /** The interface name; undefined in a lease of an older version that names no interface. */
@@ -185,7 +192,7 @@ export class LeaseStore {
   static open(network: string, options: OpenOptions = {}): Promise<LeaseStore> {
     return settle(() => {
       const dir = networkDir(network, options);
-      io("mkdir", dir, () => Deno.mkdirSync(dir, { recursive: true, mode: 0o755 }));
+      makeDirectory(dir);
       const lockPath = `${dir}/${LOCK_FILE}`;
       let lockFile: Deno.FsFile;
       try {
@@ -411,7 +418,7 @@ export class LeaseStore {
   async releaseById(containerId: string, ifName: string): Promise<string[]> {
     const released: string[] = [];
     for (const lease of await this.#owned(containerId, ifName)) {
-      if (await this.release(lease.ip)) released.push(lease.ip);
+      if (await this.release(lease.file)) released.push(lease.ip);
     }
     return released;
   }
@@ -431,7 +438,7 @@ export class LeaseStore {
       const kept = lease.ifName === undefined
         ? containers.has(lease.containerId)
         : attachments.has(leaseContent(lease.containerId, lease.ifName));
-      if (!kept && await this.release(lease.ip)) released.push(lease.ip);
+      if (!kept && await this.release(lease.file)) released.push(lease.ip);
     }
     return released;
   }
@@ -440,21 +447,20 @@ export class LeaseStore {
 /** The leases in a network's directory; none when it does not exist. */
 function leasesIn(dir: string): Promise<Lease[]> {
   return settle(() => {
-    const names: string[] = [];
+    const names = new Map<string, string>();
     try {
       for (const entry of Deno.readDirSync(dir)) {
         if (!entry.isFile && !entry.isSymlink) continue;
-        // Only the canonical text of an address names a lease.
-        if (canonicalIpText(entry.name) === entry.name) names.push(entry.name);
+        const ip = canonicalIpText(entry.name);
+        if (ip !== undefined) names.set(entry.name, ip);
       }
     } catch (error) {
       if (isNotFound(error)) return [];
       if (error instanceof Deno.errors.NotCapable) throw error;
       throw new StoreError("open", dir, error);
     }
-    names.sort(compareBytes);
     const leases: Lease[] = [];
-    for (const name of names) {
+    for (const name of [...names.keys()].sort(compareBytes)) {
       let content: string;
       try {
         content = Deno.readTextFileSync(`${dir}/${name}`);
@@ -462,10 +468,33 @@ function leasesIn(dir: string): Promise<Lease[]> {
         if (error instanceof Deno.errors.NotCapable) throw error;
         continue;
       }
-      leases.push({ ip: name, ...parseLeaseContent(content) });
+      leases.push({ ip: names.get(name)!, file: name, ...parseLeaseContent(content) });
     }
     return leases;
   });
+}
+
+/**
+ * Makes the network's directory and those above it. A file in its place is "not a directory", as
+ * Go's `os.MkdirAll` says, where Deno reports that it exists.
+ */
+function makeDirectory(dir: string): void {
+  try {
+    Deno.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists && !isDirectory(dir)) {
+      throw new StoreError("mkdir", dir, new Error("not a directory"));
+    }
+    throw storeError("mkdir", dir, error);
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
 }
 
 /** Removes a file, if it is there and may be removed. */
@@ -500,7 +529,7 @@ function settle<T>(fn: () => T): Promise<T> {
  * await Deno.writeTextFile(`${dataDir}/net1/10.1.0.2`, "c1\r\neth0");
  * await Deno.writeTextFile(`${dataDir}/net1/last_reserved_ip.0`, "10.1.0.2");
  * assert.deepEqual(await readLeases("net1", { dataDir }), [
- *   { ip: "10.1.0.2", containerId: "c1", ifName: "eth0" },
+ *   { ip: "10.1.0.2", file: "10.1.0.2", containerId: "c1", ifName: "eth0" },
  * ]);
  * assert.deepEqual(await readLeases("net2", { dataDir }), []);
  * await Deno.remove(dataDir, { recursive: true });

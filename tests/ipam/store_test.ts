@@ -62,6 +62,23 @@ Deno.test("LeaseStore.open()", async (t) => {
       await Deno.remove(file);
     }
   });
+  await t.step(
+    "says a network directory that is a file is not a directory, as Go does",
+    async () => {
+      const dataDir = await Deno.makeTempDir();
+      try {
+        await Deno.writeTextFile(`${dataDir}/net1`, "");
+        await assert.rejects(
+          () => LeaseStore.open("net1", { dataDir }),
+          (error) =>
+            error instanceof StoreError &&
+            error.message === `mkdir ${dataDir}/net1: not a directory`,
+        );
+      } finally {
+        await Deno.remove(dataDir, { recursive: true });
+      }
+    },
+  );
 });
 
 Deno.test("LeaseStore.reserve() and lastReservedIp()", async (t) => {
@@ -157,19 +174,26 @@ const FILES = {
   "fd00::5": "c1\r\neth0",
   "last_reserved_ip.0": "c1",
   "not-an-address": "c1\r\neth0",
-  "::ffff:10.1.0.99": "c1\r\neth0", // not canonical: no lease either of the plugins writes
+  // Names Go's ParseIP reads, though neither plugin writes them: leases of 10.1.0.99 and fd00::6.
+  "::ffff:10.1.0.99": "c1\r\neth0",
+  "FD00::6": "c2\r\neth1",
 };
+
+/** The files of the leases FILES spells in other ways than their addresses. */
+const FILE_OF: Record<string, string> = { "10.1.0.99": "::ffff:10.1.0.99", "fd00::6": "FD00::6" };
 
 Deno.test("LeaseStore: finding and releasing leases", async (t) => {
   await t.step("leases() lists the address-named files in byte order", async () => {
     await withStore(async (store, dir) => {
       await seed(dir, FILES);
       assert.deepEqual(await store.leases(), [
-        { ip: "10.1.0.10", containerId: "c1", ifName: "eth0" },
-        { ip: "10.1.0.7", containerId: "c3", ifName: undefined },
-        { ip: "10.1.0.8", containerId: "c2", ifName: "eth0" },
-        { ip: "10.1.0.9", containerId: "c1", ifName: "eth1" },
-        { ip: "fd00::5", containerId: "c1", ifName: "eth0" },
+        { ip: "10.1.0.10", file: "10.1.0.10", containerId: "c1", ifName: "eth0" },
+        { ip: "10.1.0.7", file: "10.1.0.7", containerId: "c3", ifName: undefined },
+        { ip: "10.1.0.8", file: "10.1.0.8", containerId: "c2", ifName: "eth0" },
+        { ip: "10.1.0.9", file: "10.1.0.9", containerId: "c1", ifName: "eth1" },
+        { ip: "10.1.0.99", file: "::ffff:10.1.0.99", containerId: "c1", ifName: "eth0" },
+        { ip: "fd00::6", file: "FD00::6", containerId: "c2", ifName: "eth1" },
+        { ip: "fd00::5", file: "fd00::5", containerId: "c1", ifName: "eth0" },
       ]);
       assert.deepEqual(
         await readLeases("net1", { dataDir: dir.slice(0, -5) }),
@@ -178,7 +202,11 @@ Deno.test("LeaseStore: finding and releasing leases", async (t) => {
     });
   });
   const byId: [string, string, string, string[]][] = [
-    ["an attachment's leases of both families", "c1", "eth0", ["10.1.0.10", "fd00::5"]],
+    ["an attachment's leases of both families", "c1", "eth0", [
+      "10.1.0.10",
+      "10.1.0.99",
+      "fd00::5",
+    ]],
     ["only the interface asked for", "c1", "eth1", ["10.1.0.9"]],
     ["an older version's lease for any interface", "c3", "eth7", ["10.1.0.7"]],
     ["nothing for a stranger", "c9", "eth0", []],
@@ -197,6 +225,7 @@ Deno.test("LeaseStore: finding and releasing leases", async (t) => {
       await seed(dir, { ...FILES, "10.1.0.6": "c1" });
       assert.deepEqual(await store.withLock(() => store.releaseById("c1", "eth0")), [
         "10.1.0.10",
+        "10.1.0.99",
         "fd00::5",
       ]);
       assert.deepEqual(await names(dir), [
@@ -204,7 +233,7 @@ Deno.test("LeaseStore: finding and releasing leases", async (t) => {
         "10.1.0.7",
         "10.1.0.8",
         "10.1.0.9",
-        "::ffff:10.1.0.99",
+        "FD00::6",
         "last_reserved_ip.0",
         "lock",
         "not-an-address",
@@ -228,17 +257,17 @@ Deno.test("LeaseStore.gc()", async (t) => {
     [
       "releases every lease when nothing is valid, bookkeeping kept",
       [],
-      ["10.1.0.10", "10.1.0.7", "10.1.0.8", "10.1.0.9", "fd00::5"],
+      ["10.1.0.10", "10.1.0.7", "10.1.0.8", "10.1.0.9", "10.1.0.99", "fd00::6", "fd00::5"],
     ],
     [
       "keeps a valid attachment's leases and no other interface's",
       [{ containerID: "c1", ifname: "eth0" }],
-      ["10.1.0.7", "10.1.0.8", "10.1.0.9"],
+      ["10.1.0.7", "10.1.0.8", "10.1.0.9", "fd00::6"],
     ],
     [
       "keeps an older version's lease of a valid container",
       [{ containerID: "c3", ifname: "eth0" }, { containerID: "c2", ifname: "eth0" }],
-      ["10.1.0.10", "10.1.0.9", "fd00::5"],
+      ["10.1.0.10", "10.1.0.9", "10.1.0.99", "fd00::6", "fd00::5"],
     ],
   ];
   for (const [name, valid, released] of rows) {
@@ -247,10 +276,13 @@ Deno.test("LeaseStore.gc()", async (t) => {
         await seed(dir, FILES);
         assert.deepEqual(await store.withLock(() => store.gc(valid)), released);
         const left = await names(dir);
-        for (const kept of ["lock", "last_reserved_ip.0", "not-an-address", "::ffff:10.1.0.99"]) {
+        for (const kept of ["lock", "last_reserved_ip.0", "not-an-address"]) {
           assert.ok(left.includes(kept), `${kept} is kept`);
         }
-        for (const gone of released) assert.ok(!left.includes(gone), `${gone} is released`);
+        for (const gone of released) {
+          const file = FILE_OF[gone] ?? gone;
+          assert.ok(!left.includes(file), `${file} is released`);
+        }
       });
     });
   }
