@@ -502,6 +502,33 @@ Deno.test("loadTarget() finds the network and gives host-local a data dir", asyn
       },
     );
 
+    await t.step("a list nested as deep as Go reads gets its data dir too", async () => {
+      const depth = 9_990;
+      const deep = `{"cniVersion":"1.0.0","name":"deep","plugins":[{"type":"x",` +
+        `"ipam":{"type":"host-local"},"y":${"[".repeat(depth)}${"]".repeat(depth)}}]}`;
+      await Deno.writeTextFile(`${dir}/deep.conflist`, deep);
+      const target = await loadTarget(
+        { kind: "config", config: "deep.conflist" },
+        env({ CNI_PATH: "/usr/lib/cni" }),
+      );
+      const written = new TextDecoder().decode(target.list.bytes);
+      assert.ok(written.includes('"dataDir":"/tmp/conform-x/host-local"'));
+      assert.ok(written.includes("[".repeat(depth)));
+      // As a process, whose stack is the one that matters: conform runs the plugin.
+      await Deno.mkdir(`${dir}/bin`, { recursive: true });
+      await Deno.writeTextFile(`${dir}/bin/x`, "#!/bin/sh\ncat >/dev/null\n", { mode: 0o755 });
+      const cli = new URL("../cli/conform.ts", import.meta.url).pathname;
+      const output = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-all", cli, "--config", `${dir}/deep.conflist`],
+        env: { CNI_PATH: `${dir}/bin` },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(output.stderr);
+      assert.doesNotMatch(stderr, /call stack/);
+      assert.match(new TextDecoder().decode(output.stdout), /^conform: \d+ checks, /m, stderr);
+    });
+
     await t.step("a configuration list given as a file", async () => {
       const target = await loadTarget(
         { kind: "config", config: "net.d/chain.conflist" },

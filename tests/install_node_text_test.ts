@@ -25,7 +25,8 @@ import {
 import { quoteName } from "../cli/_install/quote.ts";
 import { mayPrecede } from "../cli/_install/conf_files.ts";
 import { badNameReason } from "../cli/_install/names.ts";
-import { buildEntry, parseSetPairs } from "../cli/_install/entry.ts";
+import { buildEntry, parseSetPairs, readEntryFile } from "../cli/_install/entry.ts";
+import { UsageError } from "../cli/_install/errors.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -263,6 +264,43 @@ Deno.test("--set and --entry values keep their JSON text", () => {
       '"name":"plain text","__proto__":1}',
   );
   assert.throws(() => nodeOf({ a: NaN }), JsonTextError);
+});
+
+Deno.test("--set and --entry refuse values Go cannot read back", async (t) => {
+  const deep = (n: number) => "[".repeat(n) + "]".repeat(n);
+  const refused: [string, RegExp][] = [
+    ["k=1e999", /Bad --set "k": the number 1e999 is out of range of a float64/],
+    ["k=-1e400", /the number -1e400 is out of range/],
+    ['k={"a":[1,2e308]}', /the number 2e308 is out of range/],
+    [`k=${deep(4000)}`, /Bad --set "k": it nests more than 1000 levels deep/],
+  ];
+  for (const [pair, message] of refused) {
+    await t.step(`refuses ${pair.slice(0, 24)}`, () => {
+      assert.throws(() => parseSetPairs([pair]), (error: unknown) => {
+        assert.ok(error instanceof UsageError);
+        assert.match(error.message, message);
+        return true;
+      });
+    });
+  }
+  await t.step("takes the largest float64 and 1000 levels", () => {
+    const pairs = parseSetPairs(["k=1.7976931348623157e308", `d=${deep(1000)}`]);
+    assert.equal((pairs.k as RawJson).text, "1.7976931348623157e308");
+    const written = formatJson(nodeOf(buildEntry("sample", {}, pairs)));
+    assert.ok(written.includes(deep(1000)));
+  });
+  await t.step("the entry file is checked the same way", async () => {
+    const file = await Deno.makeTempFile({ suffix: ".json" });
+    try {
+      await Deno.writeTextFile(file, '{"rate": 1e999}');
+      assert.throws(() => readEntryFile(file, "sample"), {
+        message: `The entry file "${file}" has "rate": the number 1e999 is out of range of a ` +
+          "float64, which Go reads it as",
+      });
+    } finally {
+      await Deno.remove(file);
+    }
+  });
 });
 
 Deno.test("names from disk are quoted escaped and capped", async (t) => {

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { encodeOrdered } from "../../lib/runtime/_go_encode.ts";
 import {
   absPath,
   decodePluginConfig,
@@ -95,7 +96,8 @@ function withPlugins(list: NetworkConfigList, plugins: PluginConfig[]): NetworkC
     ...(list.disableGC ? { disableGC: true } : {}),
     plugins: plugins.map((p) => p.raw),
   };
-  return { ...list, plugins, bytes: new TextEncoder().encode(JSON.stringify(document)) };
+  // Encoded without recursion: a list nested as deep as Go reads (10,000 levels) is written too.
+  return { ...list, plugins, bytes: new TextEncoder().encode(encodeOrdered(document)) };
 }
 
 async function readJson(file: string): Promise<unknown> {

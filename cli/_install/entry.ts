@@ -5,7 +5,32 @@
  * reaches the file as written and not rounded through a float.
  */
 import { UsageError } from "./errors.ts";
-import { formatJson, memberMap, parseJsonText, RawJson } from "./json_text.ts";
+import { formatJson, type JsonNode, memberMap, parseJsonText, RawJson } from "./json_text.ts";
+
+/** How deep a value of the entry may nest: far more than a setting needs, and safe to write. */
+const MAX_VALUE_DEPTH = 1000;
+
+/**
+ * Why a value cannot go into a network file that Go must read, or undefined: a number a float64
+ * cannot hold (Go's libcni refuses the whole network over it), or nesting deeper than
+ * {@link MAX_VALUE_DEPTH}. Walks with a stack of its own, so no depth overflows it.
+ */
+function valueProblem(root: JsonNode): string | undefined {
+  const pending: [JsonNode, number][] = [[root, 1]];
+  while (pending.length > 0) {
+    const [node, depth] = pending.pop()!;
+    if (node.kind === "number" && !Number.isFinite(Number(node.text))) {
+      return `the number ${
+        node.text.slice(0, 40)
+      } is out of range of a float64, which Go reads it as`;
+    }
+    if (node.kind !== "array" && node.kind !== "object") continue;
+    if (depth > MAX_VALUE_DEPTH) return `it nests more than ${MAX_VALUE_DEPTH} levels deep`;
+    const children = node.kind === "array" ? node.items : node.members.map((m) => m.value);
+    for (const child of children) pending.push([child, depth + 1]);
+  }
+  return undefined;
+}
 
 /** A map of keys to values where "__proto__" is a plain key. */
 function emptyEntry(): Record<string, unknown> {
@@ -34,6 +59,10 @@ export function readEntryFile(path: string, plugin: string): Record<string, unkn
   const decoder = new TextDecoder();
   const entry = emptyEntry();
   for (const [key, value] of memberMap(node)) {
+    const problem = valueProblem(value);
+    if (problem !== undefined) {
+      throw new UsageError(`The entry file "${path}" has ${JSON.stringify(key)}: ${problem}`);
+    }
     entry[key] = new RawJson(decoder.decode(bytes.subarray(value.start, value.end)));
   }
   const type = memberMap(node).get("type");
@@ -62,6 +91,10 @@ export function parseSetPairs(pairs: readonly string[]): Record<string, unknown>
       value = new RawJson(text);
     } catch {
       value = text;
+    }
+    const problem = value instanceof RawJson ? valueProblem(value.node) : undefined;
+    if (problem !== undefined) {
+      throw new UsageError(`Bad --set ${JSON.stringify(key)}: ${problem}`);
     }
     values[key] = value;
   }

@@ -38,6 +38,7 @@ import {
   NSFS_MAGIC,
   O_CLOEXEC,
   O_NOCTTY,
+  O_NONBLOCK,
   O_RDONLY,
   PROC_SUPER_MAGIC,
   S_IFBLK,
@@ -219,7 +220,9 @@ function within<T>(fd: number, path: string, block: () => T): T {
 
 /**
  * Opens the network namespace at `path` (e.g. CNI_NETNS): checks that it is a namespace file
- * before opening it (close-on-exec), and that it is a network namespace by entering it once.
+ * before opening it, opens it without blocking (close-on-exec) and checks again what was opened,
+ * so a FIFO put in its place meanwhile is refused, never waited on; that it is a network
+ * namespace is checked by entering it.
  *
  * @param path the namespace's path, absolute
  * @throws {NamespaceMissingError} when nothing is at `path`
@@ -231,9 +234,14 @@ export function openNamespace(path: string): Namespace {
   checkNamespacePath(path);
   let fd: number;
   try {
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   } catch (error) {
     throw missingOrFailed(path, error, "open netns");
+  }
+  const type = fstatfsType(fd);
+  if (type !== NSFS_MAGIC && type !== PROC_SUPER_MAGIC) {
+    close(fd);
+    throw notANamespaceError(path, describe(path));
   }
   let open_ = true;
   let active = 0;

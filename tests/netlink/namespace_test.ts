@@ -48,6 +48,52 @@ Deno.test({
       await t.step("a regular file", () => {
         assert.throws(() => openNamespace(`${dir}/file`), notANamespace("a regular file"));
       });
+      await t.step("a FIFO swapped in between the check and the open", async () => {
+        // A shell flips the path between a link to a namespace and a FIFO while a child opens it
+        // for two seconds: every open gives the namespace or refuses the FIFO, none waits on it.
+        const flipper = new Deno.Command("sh", {
+          args: [
+            "-c",
+            'cd "$1" && while :; do ln -sfn /proc/self/ns/net n.tmp && mv -T n.tmp swap; ' +
+            "mkfifo p.tmp 2>/dev/null; mv -T p.tmp swap; done",
+            "sh",
+            dir,
+          ],
+          stdout: "null",
+          stderr: "null",
+        }).spawn();
+        try {
+          const opener = `
+            import { openNamespace } from ${
+            JSON.stringify(import.meta.resolve("../../lib/netlink/namespace.ts"))
+          };
+            const path = ${JSON.stringify(`${dir}/swap`)};
+            const counts = { opened: 0, refused: 0, missing: 0 };
+            const end = performance.now() + 2000;
+            while (performance.now() < end) {
+              try { openNamespace(path).close(); counts.opened++; }
+              catch (error) {
+                if (/not a network namespace/.test(String(error))) counts.refused++;
+                else if (/no such file/.test(String(error))) counts.missing++;
+                else throw error;
+              }
+            }
+            console.log(JSON.stringify(counts));`;
+          const output = await new Deno.Command(Deno.execPath(), {
+            args: ["eval", "--quiet", "--no-lock", "--allow-ffi", "--allow-read", opener],
+            stdout: "piped",
+            stderr: "piped",
+            signal: AbortSignal.timeout(20_000),
+          }).output();
+          assert.equal(output.signal, null, "the opener hung on the FIFO");
+          assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+          const counts = JSON.parse(new TextDecoder().decode(output.stdout));
+          assert.ok(counts.opened > 0 && counts.refused > 0, JSON.stringify(counts));
+        } finally {
+          flipper.kill("SIGKILL");
+          await flipper.status;
+        }
+      });
       await t.step("a directory", () => {
         assert.throws(() => openNamespace(dir), notANamespace("a directory"));
       });
