@@ -529,6 +529,15 @@ Deno.test("loadTarget() finds the network and gives host-local a data dir", asyn
       assert.match(new TextDecoder().decode(output.stdout), /^conform: \d+ checks, /m, stderr);
     });
 
+    await t.step("a configuration that is a FIFO is refused, not waited on", async () => {
+      const made = await new Deno.Command("mkfifo", { args: [`${dir}/fifo.conflist`] }).output();
+      assert.ok(made.success, "mkfifo");
+      await assert.rejects(
+        () => loadTarget({ kind: "config", config: "fifo.conflist" }, env({ CNI_PATH: "/x" })),
+        { message: `cannot read ${dir}/fifo.conflist: not a regular file (a FIFO)` },
+      );
+    });
+
     await t.step("a configuration list given as a file", async () => {
       const target = await loadTarget(
         { kind: "config", config: "net.d/chain.conflist" },

@@ -1426,6 +1426,11 @@ Deno.test("uninstall refuses a chain state that names files deno-cni never write
     ["a NUL byte", (state) => {
       state.original = "10-net.conflist\0";
     }, /its original is not a network file name/],
+    ["a newline, which would forge report lines", (state) => {
+      state.original = "a\nrestored everything\n10-net.conflist";
+      state.backup = state.original + BACKUP_SUFFIX;
+      state.active = state.original;
+    }, /its original is not a network file name/],
     ["a bad plugin name", (state) => {
       state.plugins = ["../ptp"];
     }, /the plugin name "\.\.\/ptp" is bad/],
@@ -1518,6 +1523,25 @@ const BYTE_NETWORKS: [string, string, boolean][] = [
     true,
   ],
 ];
+
+Deno.test("chaining refuses a network file whose name has a control character", async () => {
+  await withWorld(async (world) => {
+    Deno.writeTextFileSync(
+      `${world.conf}/10-a\nb.conflist`,
+      '{"cniVersion":"1.0.0","name":"n","plugins":[{"type":"bridge"}]}',
+    );
+    assertOk(await fakeInstall(world, ["ptp"]));
+    const before = snapshotWorld(world);
+    const where = { binDir: world.bin, confDir: world.conf, manifest: FAKE_MANIFEST };
+    const report = await chainPlugin({ ...where, plugin: "ptp" });
+    assert.equal(report.ok, false);
+    assert.match(
+      report.errors.join("\n"),
+      /The network file "10-a\\nb\.conflist" in ".*" has a name deno-cni cannot record/,
+    );
+    assert.deepEqual(snapshotWorld(world), before);
+  });
+});
 
 Deno.test("chaining adds its entry and keeps every other byte of the network", async (t) => {
   const loader = await buildLoader();

@@ -289,6 +289,18 @@ Deno.test("--set and --entry refuse values Go cannot read back", async (t) => {
     const written = formatJson(nodeOf(buildEntry("sample", {}, pairs)));
     assert.ok(written.includes(deep(1000)));
   });
+  await t.step("an entry file that is a FIFO is refused, not waited on", async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const made = await new Deno.Command("mkfifo", { args: [`${dir}/entry.json`] }).output();
+      assert.ok(made.success, "mkfifo");
+      assert.throws(() => readEntryFile(`${dir}/entry.json`, "sample"), {
+        message: `Cannot read the entry file "${dir}/entry.json": not a regular file`,
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
   await t.step("the entry file is checked the same way", async () => {
     const file = await Deno.makeTempFile({ suffix: ".json" });
     try {

@@ -28,7 +28,8 @@ export function parseCniArgs(value: string): CniArg[] {
 
 /**
  * CAP_ARGS: a JSON object whose members are offered to plugins as capability arguments; empty or
- * `null` means none. Like Go's decoder, it takes at most 10,000 levels of nesting.
+ * `null` means none. Like Go's decoder, it takes at most 10,000 levels of nesting and no number a
+ * float64 cannot hold.
  *
  * @throws {Error} `invalid CAP_ARGS: <reason>`
  */
@@ -40,11 +41,36 @@ export function parseCapabilityArgs(value: string): JsonObject | undefined {
   } catch (error) {
     throw new Error(`invalid CAP_ARGS: ${(error as Error).message}`);
   }
+  const overflow = overflowingNumber(value);
+  if (overflow !== undefined) {
+    throw new Error(
+      `invalid CAP_ARGS: cannot unmarshal number ${overflow} into Go value of type float64`,
+    );
+  }
   const tooDeep = depthError(parsed);
   if (tooDeep !== undefined) throw new Error(`invalid CAP_ARGS: ${tooDeep}`);
   if (parsed === null) return undefined;
   if (!isJsonObject(parsed)) throw new Error("invalid CAP_ARGS: not a JSON object");
   return parsed;
+}
+
+/**
+ * The first number literal of valid JSON `text` that a float64 cannot hold (at most 40
+ * characters of it), or undefined. Strings are skipped; nothing recurses.
+ */
+function overflowingNumber(text: string): string | undefined {
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"') {
+      for (i++; text[i] !== '"'; i++) if (text[i] === "\\") i++;
+    } else if (c === "-" || (c >= "0" && c <= "9")) {
+      const start = i;
+      while (i + 1 < text.length && /[-+.eE0-9]/.test(text[i + 1]!)) i++;
+      const literal = text.slice(start, i + 1);
+      if (!Number.isFinite(Number(literal))) return literal.slice(0, 40);
+    }
+  }
+  return undefined;
 }
 
 /** The container ID Go's cnitool uses: "cnitool-" and the first 10 bytes of SHA-512(netns), hex. */

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { readRegularFile } from "../../lib/runtime/_regular_file.ts";
 import { encodeOrdered } from "../../lib/runtime/_go_encode.ts";
 import {
   absPath,
@@ -103,7 +104,7 @@ function withPlugins(list: NetworkConfigList, plugins: PluginConfig[]): NetworkC
 async function readJson(file: string): Promise<unknown> {
   let text: string;
   try {
-    text = await Deno.readTextFile(file);
+    text = new TextDecoder().decode(await readRegularFile(file));
   } catch (error) {
     throw new Error(`cannot read ${file}: ${(error as Error).message}`);
   }

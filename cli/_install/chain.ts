@@ -33,6 +33,7 @@ import {
   activeNameOf,
   BACKUP_SUFFIX,
   type ChainState,
+  isFileName,
   readChainState,
   writeChainState,
 } from "./chain_state.ts";
@@ -171,6 +172,12 @@ async function chainInto(options: ChainOptions, entry: JsonNode, out: Recorder):
   const listing = await listConfFiles(dir);
   noteUnusable(dir, listing, out);
   const network = await activeNetwork(dir, listing);
+  if (!isFileName(network.file)) {
+    throw new InstallError(
+      `The network file ${quoteName(network.file)} in "${dir}" has a name deno-cni cannot ` +
+        "record (a control character, or too long for a backup): rename it to chain into it",
+    );
+  }
   const activePath = join(dir, network.file);
   const currentSha = sha256(network.bytes);
   const state = await readChainState(dir);

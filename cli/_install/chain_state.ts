@@ -55,10 +55,14 @@ function isDigest(value: unknown): value is string {
 
 const encoder = new TextEncoder();
 
-/** A name in the directory: no `/`, not `.` or `..`, no NUL, and short enough to have a backup. */
-function isFileName(value: unknown): value is string {
+/**
+ * A name in the directory that the installer can record and print: no `/`, not `.` or `..`, no
+ * control character (a newline would forge lines of its report), and short enough to have a
+ * backup.
+ */
+export function isFileName(value: unknown): value is string {
   return typeof value === "string" && value !== "" && !value.includes("/") &&
-    !value.includes("\0") && value !== "." && value !== ".." &&
+    !/[\u0000-\u001f\u007f]/.test(value) && value !== "." && value !== ".." &&
     encoder.encode(value + BACKUP_SUFFIX).length <= NAME_MAX;
 }
 

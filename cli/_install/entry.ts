@@ -46,6 +46,8 @@ export function readEntryFile(path: string, plugin: string): Record<string, unkn
   let text: string;
   let node;
   try {
+    // A FIFO or a device would block the read: only a regular file is read.
+    if (!Deno.statSync(path).isFile) throw new Error("not a regular file");
     text = Deno.readTextFileSync(path);
     node = parseJsonText(text);
   } catch (error) {

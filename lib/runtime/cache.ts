@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { readRegularFile } from "./_regular_file.ts";
 import { findOverflow, isJsonObject, jsonKind, type JsonObject } from "../_decode.ts";
 import { readDirEntries } from "../_dir_entries.ts";
 import { goQuote } from "../_go_quote.ts";
@@ -211,7 +212,7 @@ export function decodeCacheEntry(text: string): DecodedEntry | { readonly error:
 /** The file's text, or undefined when it cannot be read (libcni treats that as no cache). */
 async function readText(path: string): Promise<string | undefined> {
   try {
-    return goText(await Deno.readFile(path));
+    return goText(await readRegularFile(path));
   } catch {
     return undefined;
   }

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { readRegularFile } from "./_regular_file.ts";
 import { readDirEntries } from "../_dir_entries.ts";
 import { extension, joinPath } from "../_paths.ts";
 import { compareUtf8 } from "./_go_encode.ts";
@@ -87,7 +88,7 @@ export async function configFiles(
 
 async function readBytes(file: string): Promise<Uint8Array> {
   try {
-    return await Deno.readFile(file);
+    return await readRegularFile(file);
   } catch (error) {
     throw new Error(`error reading ${file}: ${fsErrorText("open", file, error)}`, {
       cause: error,

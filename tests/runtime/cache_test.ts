@@ -131,6 +131,14 @@ Deno.test("readCachedResult() reads libcni's entry and converts it to the list's
       const result = await readCachedResult(dir, { name: "other", cniVersion: "1.0.0" }, GO_RT);
       assert.equal(result, undefined);
     });
+    await t.step("a FIFO in the entry's place: no result, at once", async () => {
+      const fifo = `${dir}/results/fifo-go-container-net1`;
+      const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+      assert.ok(made.success, "mkfifo");
+      const result = await readCachedResult(dir, { name: "fifo", cniVersion: "1.0.0" }, GO_RT);
+      assert.equal(result, undefined);
+      await Deno.remove(fifo);
+    });
     await t.step("a version it cannot convert to", async () => {
       await assert.rejects(
         () => readCachedResult(dir, { name: "gonet", cniVersion: "0.5.0" }, GO_RT),

@@ -182,6 +182,10 @@ Deno.test("parseCapabilityArgs() wants a JSON object", () => {
     message: "invalid CAP_ARGS: not a JSON object",
   });
   assert.throws(() => parseCapabilityArgs("{"), /^Error: invalid CAP_ARGS: /);
+  assert.throws(() => parseCapabilityArgs('{"mac":1e999}'), {
+    message: "invalid CAP_ARGS: cannot unmarshal number 1e999 into Go value of type float64",
+  });
+  assert.throws(() => parseCapabilityArgs('{"a":[1,-2e400]}'), /number -2e400 into Go value/);
 });
 
 Deno.test("containerIdFor() is Go cnitool's ID for the netns path", async () => {

@@ -68,6 +68,18 @@ Deno.test("loadNetworkConfigList() fails on any file that does not parse, whatev
   });
 });
 
+Deno.test("loadNetworkConfigList() fails on a FIFO among the files instead of waiting on it", async () => {
+  await withDir(async (dir) => {
+    const made = await new Deno.Command("mkfifo", { args: [`${dir}/a.conflist`] }).output();
+    assert.ok(made.success, "mkfifo");
+    await Deno.writeTextFile(`${dir}/b.conflist`, list("net", ["x"]));
+    await assert.rejects(() => loadNetworkConfigList(dir, "net"), {
+      message: `error reading ${dir}/a.conflist: open ${dir}/a.conflist: not a regular file ` +
+        "(a FIFO)",
+    });
+  });
+});
+
 Deno.test("loadNetworkConfigList() adds the plugins of <dir>/<name>/*.conf (spec 1.1.0)", async (t) => {
   await withDir(async (dir) => {
     await Deno.mkdir(`${dir}/net`);
