@@ -38,6 +38,7 @@ import {
   allocateAll,
   decodeIpamConfig,
   formatRangeSet,
+  IPAM_KEYS,
   type IpamDocument,
   type IpamSettings,
   LeaseStore,
@@ -178,7 +179,14 @@ async function status(context: Context): Promise<void> {
 export const hostLocalPlugin = definePlugin({
   name: NAME,
   about: "CNI host-local IPAM plugin (deno-cni)",
-  config: (raw) => ({ ipamDocument: decodeIpamConfig(raw) }),
+  config: (raw, { read }) => {
+    const ipamDocument = decodeIpamConfig(raw);
+    // The section is decoded as the reference decodes it; its keys count as read, so that a
+    // misspelt one is reported.
+    const ipam = read.section("ipam");
+    for (const key of IPAM_KEYS) ipam?.value(key);
+    return { ipamDocument };
+  },
   add: (context) => add(context),
   check: (context) => check(context),
   del: (context) => del(context),

@@ -77,6 +77,11 @@ export interface ConfigReader {
   /** Any object, as it is (e.g. settings passed on to another program); its keys are not looked into. */
   object: ValueReader<JsonObject>;
   /**
+   * Any value, as the configuration has it (the last one set), for a key the plugin decodes
+   * itself: the key counts as read, and nothing is checked.
+   */
+  value: ValueReader<unknown>;
+  /**
    * A route, an object of a result route's members: `dst` (required), `gw` (in the family of
    * `dst`), and the integers `mtu`, `advmss`, `priority`, `table` and `scope`. Errors name the
    * member (`"defaultRoute.gw"`).
@@ -358,6 +363,7 @@ function layeredReader(layers: readonly JsonObject[], prefix: string): ConfigRea
         }
       })
     ),
+    value: reader<unknown, unknown>((values) => values.findLast((value) => value !== undefined)),
     route: reader<Route, unknown>((values, at, _options, key) => {
       const section = sectionOf(values, at, key);
       return section === undefined ? undefined : readRoute(section, at);

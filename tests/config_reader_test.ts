@@ -98,6 +98,12 @@ Deno.test("configReader() reads values", async (t) => {
       want: { anything: [1, { deep: true }], n: null },
     },
     { name: "an absent object as undefined", got: () => read.object("missing"), want: undefined },
+    {
+      name: "any value as it is, the last one set",
+      got: () => configReader({ v: [1, "x"], V: 2.5 }).value("v"),
+      want: 2.5,
+    },
+    { name: "an absent value as undefined", got: () => read.value("missing"), want: undefined },
   ];
   for (const row of rows) {
     await t.step(`configReader() reads ${row.name}`, () => {
@@ -422,6 +428,16 @@ Deno.test("unreadKeys() names the keys no reader read", async (t) => {
       { path: "ipam" },
       { path: "limits.brust" },
       { path: "ranges[0].gatway", near: "gateway" },
+    ]);
+  });
+  await t.step("unreadKeys() counts a key read by value() as read", () => {
+    const read = readAll();
+    read.value("name");
+    read.value("ipam");
+    assert.deepEqual(unreadKeys(read).map((key) => key.path), [
+      "egresRate",
+      "limits.brust",
+      "ranges[0].gatway",
     ]);
   });
   await t.step("unreadKeys() leaves out what `ignore` names, and all under it", () => {

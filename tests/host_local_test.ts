@@ -431,6 +431,25 @@ Deno.test("DEL releases the attachment's leases, also when repeated", async (t) 
   );
 });
 
+Deno.test("a misspelt key of the ipam section is reported, as for every plugin of the kit", async () => {
+  await withDataDir(async (dataDir) => {
+    const config = net(dataDir, {
+      subnet: "10.1.0.0/24",
+      gatway: "10.1.0.254",
+      resolvConff: "/etc/resolv.conf",
+      Ranges: null,
+    });
+    const added = await invoke(plugin, { env: attachment("c1"), config });
+    assert.deepEqual(addresses(added), ["10.1.0.2/24"]);
+    assert.equal(
+      added.stderr,
+      'deno-host-local ADD: warn: ignored: unknown key "ipam.gatway" (did you mean "gateway"?)\n' +
+        'deno-host-local ADD: warn: ignored: unknown key "ipam.resolvConff" (did you mean ' +
+        '"resolvConf"?)\n',
+    );
+  });
+});
+
 Deno.test("a lease file spelling its address another way is a lease, as Go's ParseIP reads it", async () => {
   await withDataDir(async (dataDir) => {
     const config = net(dataDir, { subnet: "fd00:52::/120" });

@@ -299,6 +299,12 @@ const IPAM_FIELDS = [
   "ranges",
 ] as const;
 
+/**
+ * The keys of the `ipam` section that {@link decodeIpamConfig} reads (in any letter case, as Go
+ * matches them), for a plugin that reports the others as unknown.
+ */
+export const IPAM_KEYS: readonly string[] = IPAM_FIELDS;
+
 function readIpam(state: Decoding, value: JsonObject): IpamSection {
   const ipam: IpamSection = {
     type: "",

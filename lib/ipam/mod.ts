@@ -67,6 +67,7 @@ export { allocate, allocateAll, type Allocation } from "./allocator.ts";
 export {
   cniArgsIp,
   decodeIpamConfig,
+  IPAM_KEYS,
   type IpamDocument,
   type IpamSection,
   type IpamSettings,
