@@ -62,8 +62,17 @@ const encoder = new TextEncoder();
  */
 export function isFileName(value: unknown): value is string {
   return typeof value === "string" && value !== "" && !value.includes("/") &&
-    !/[\u0000-\u001f\u007f]/.test(value) && value !== "." && value !== ".." &&
+    !hasControlCharacter(value) && value !== "." && value !== ".." &&
     encoder.encode(value + BACKUP_SUFFIX).length <= NAME_MAX;
+}
+
+/** True when `text` has a C0 control character or DEL. */
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
 }
 
 /** The file a network in `original` becomes when deno-cni chains into it. */
