@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { fileKind } from "./_file_kind.ts";
 import { CniError, ErrorCode } from "./errors.ts";
 import { envBytesFromError } from "./_env_bytes.ts";
 import { lazyBackend } from "./_lazy_backend.ts";
@@ -390,17 +391,6 @@ async function checkNoSymlinks(parts: readonly string[]): Promise<void> {
     }
     if (info.isSymlink) throw new Error(`a path through a symlink is refused: ${prefix}`);
   }
-}
-
-/** What a file that is not a regular file is, for an error message. */
-function fileKind(info: Deno.FileInfo): string {
-  if (info.isDirectory) return "a directory";
-  if (info.isFifo) return "a FIFO";
-  if (info.isCharDevice) return "a character device";
-  if (info.isBlockDevice) return "a block device";
-  if (info.isSocket) return "a socket";
-  if (info.isSymlink) return "a symlink";
-  return "not a regular file";
 }
 
 /**

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { IpvlanMode, Link, LinkSpec, MacvlanMode } from "../net_types.ts";
+import type { IpvlanMode, Link, LinkChanges, LinkSpec, MacvlanMode } from "../net_types.ts";
 import { checkInteger, checkName, formatMac, invalid, MAX_U32, parseMac } from "./_check.ts";
 import {
   Attributes,
@@ -242,22 +242,10 @@ export function listLinksRequest(): Request {
 }
 
 /** Changes to a link with its master given by index (0 takes it from its master). */
-export interface LinkSettings {
-  /** Administratively up or down. */
-  up?: boolean;
-  /** The MTU. */
-  mtu?: number;
-  /** The hardware address. */
-  mac?: string;
-  /** The transmit queue length. */
-  txqueuelen?: number;
-  /** Promiscuous mode. */
-  promisc?: boolean;
-  /** Receive all multicast. */
-  allmulti?: boolean;
+export type LinkSettings = Omit<LinkChanges, "master"> & {
   /** The master's index; 0 for none. */
   masterIndex?: number;
-}
+};
 
 /**
  * The request that changes a link (RTM_NEWLINK on its index, or on its name as IFLA_IFNAME, which

@@ -5,16 +5,7 @@
  *
  * @module
  */
-
-/** What a path that is not a regular file is, for a message. */
-function kindOf(info: Deno.FileInfo): string {
-  if (info.isDirectory) return "a directory";
-  if (info.isFifo) return "a FIFO";
-  if (info.isCharDevice) return "a character device";
-  if (info.isBlockDevice) return "a block device";
-  if (info.isSocket) return "a socket";
-  return "not a regular file";
-}
+import { fileKind } from "../_file_kind.ts";
 
 /**
  * The bytes of the regular file at `path` (symbolic links followed).
@@ -23,6 +14,6 @@ function kindOf(info: Deno.FileInfo): string {
  */
 export async function readRegularFile(path: string): Promise<Uint8Array> {
   const info = await Deno.stat(path);
-  if (!info.isFile) throw new Error(`not a regular file (${kindOf(info)})`);
+  if (!info.isFile) throw new Error(`not a regular file (${fileKind(info)})`);
   return await Deno.readFile(path);
 }

@@ -52,9 +52,14 @@ function parse(stdout: string): unknown {
   }
 }
 
-/** Runs Go's host-local with exactly `env` as its environment. */
-export async function runGo(invocation: Invocation): Promise<PluginRun> {
-  const child = new Deno.Command(GO_HOST_LOCAL, {
+/** Runs `program` on `invocation` with exactly its environment, at once. */
+export async function runProgram(
+  program: string,
+  args: string[],
+  invocation: Invocation,
+): Promise<PluginRun> {
+  const child = new Deno.Command(program, {
+    args,
     cwd: "/",
     clearEnv: true,
     env: invocation.env as Record<string, string>,
@@ -74,6 +79,11 @@ export async function runGo(invocation: Invocation): Promise<PluginRun> {
     stderr: decoder.decode(output.stderr),
     ...(stdout === "" ? {} : { json: parse(stdout) }),
   };
+}
+
+/** Runs Go's host-local with exactly `env` as its environment. */
+export function runGo(invocation: Invocation): Promise<PluginRun> {
+  return runProgram(GO_HOST_LOCAL, [], invocation);
 }
 
 /** Runs deno-host-local from its bundle with its plugins.json permissions. */
@@ -88,28 +98,8 @@ export function runDeno(invocation: Invocation): Promise<PluginRun> {
  * Runs deno-host-local exactly as {@link runDeno} does but at once, outside the process pool of
  * tests/_process.ts: for tests of many processes running together.
  */
-export async function runDenoNow(invocation: Invocation): Promise<PluginRun> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: pluginArgs("deno-host-local"),
-    cwd: "/",
-    clearEnv: true,
-    env: invocation.env as Record<string, string>,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(JSON.stringify(invocation.config)));
-  await writer.close();
-  const output = await child.output();
-  const decoder = new TextDecoder();
-  const stdout = decoder.decode(output.stdout);
-  return {
-    code: output.code,
-    stdout,
-    stderr: decoder.decode(output.stderr),
-    ...(stdout === "" ? {} : { json: parse(stdout) }),
-  };
+export function runDenoNow(invocation: Invocation): Promise<PluginRun> {
+  return runProgram(Deno.execPath(), pluginArgs("deno-host-local"), invocation);
 }
 
 /** Runs one invocation with the given plugin. */

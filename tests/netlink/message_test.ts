@@ -3,6 +3,7 @@
  * then the decoders fuzzed with truncated and garbled real kernel replies: a bad reply is a
  * MalformedMessageError (or, through a socket, a KernelError), never another exception or a hang.
  */
+import { seededRandom } from "../../lib/_model_kernel/mac.ts";
 import assert from "node:assert/strict";
 import { KernelError } from "../../lib/net_errors.ts";
 import {
@@ -151,18 +152,6 @@ Deno.test("decodeMessages splits a datagram and refuses bad lengths", () => {
   assert.throws(() => decodeMessages(both.subarray(0, both.length - 1)), MalformedMessageError);
 });
 
-/** A seeded generator, so that a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Every decoder on every message of a datagram. */
 function decodeAll(datagram: Uint8Array<ArrayBuffer>): void {
   for (const message of decodeMessages(datagram)) {
@@ -203,7 +192,7 @@ Deno.test("truncated replies are a MalformedMessageError or decode, never a cras
 });
 
 Deno.test("garbled replies are a MalformedMessageError or decode, never a crash", () => {
-  const next = random(20240611);
+  const next = seededRandom(20240611);
   for (let round = 0; round < 4000; round++) {
     const datagram = DATAGRAMS[Math.floor(next() * DATAGRAMS.length)]!.slice();
     const flips = 1 + Math.floor(next() * 8);
@@ -217,7 +206,7 @@ Deno.test("garbled replies are a MalformedMessageError or decode, never a crash"
 });
 
 Deno.test("random bytes are a MalformedMessageError or decode, never a crash", () => {
-  const next = random(7);
+  const next = seededRandom(7);
   for (let round = 0; round < 2000; round++) {
     const datagram = Uint8Array.from({ length: Math.floor(next() * 200) }, () => next() * 256);
     // A plausible header now and then, so that the decoders behind it get random payloads.
@@ -231,7 +220,7 @@ Deno.test("random bytes are a MalformedMessageError or decode, never a crash", (
 });
 
 Deno.test("garbled replies through a socket are a KernelError, never another error", () => {
-  const next = random(99);
+  const next = seededRandom(99);
   for (let round = 0; round < 500; round++) {
     const source = DATAGRAMS[Math.floor(next() * DATAGRAMS.length)]!;
     let answered = false;
